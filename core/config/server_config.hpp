@@ -1,0 +1,61 @@
+// The core's own configuration: [server], [tls] and every [listener.NAME].
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config_file.hpp"
+#include "config/section_schema.hpp"
+#include "config/value_parsers.hpp"
+
+namespace mailfw {
+
+enum class Role { gateway, relay };
+enum class TlsMode { none, starttls, implicit };
+
+struct ListenerConfig {
+    std::string name;                  // NAME of [listener.NAME]
+    std::vector<Endpoint> binds;       // bind = (may repeat; at least one)
+    Role role = Role::gateway;         // role = gateway | relay
+    TlsMode tls = TlsMode::none;       // tls = none | starttls | implicit
+    bool auth_required = false;        // auth = optional | required
+    bool allow_plaintext_auth = false;
+    bool relaxed_auth = true;
+    uint64_t idle_timeout_ms = 300000;        // idle_timeout = 5m
+    uint64_t max_message_size = 37748736;     // max_message_size = 36MiB
+};
+
+struct PluginLoad {
+    std::string name;  // load = NAME
+    int line = 0;      // where it was named, for messages
+};
+
+struct ServerConfig {
+    std::string hostname;                          // default: the machine's host name
+    std::vector<std::filesystem::path> plugin_dirs; // plugin_dir = (may repeat); default <exe>/../lib/mailfw/plugins
+    std::vector<PluginLoad> loads;                 // load = NAME, in order
+    unsigned threads = 0;                          // 0 = one per core
+    std::filesystem::path spool_dir;               // spool = data/spool (default "spool")
+    std::string delivery;                          // delivery = NAME; empty = first delivery plugin loaded
+    uint64_t shutdown_grace_ms = 30000;            // shutdown_grace = 30s
+    std::string log_level = "info";                // log_level = debug | info | warning | error
+    std::optional<std::filesystem::path> tls_certificate;  // [tls] certificate
+    std::optional<std::filesystem::path> tls_key;          // [tls] key
+    std::vector<ListenerConfig> listeners;
+};
+
+// The keys of [server], [tls] and [listener.*] with defaults and one-line help.
+const std::vector<KeySpec>& server_section_schema();
+const std::vector<KeySpec>& tls_section_schema();
+const std::vector<KeySpec>& listener_section_schema();
+
+// Reads and validates the core sections. `default_plugin_dir` is used when no
+// plugin_dir is given. Throws ConfigError (file:line, and the fix) for bad
+// values, no listener, a listener with tls != none but no [tls] files, etc.
+// Sections that are neither core nor named by a `load =` line are errors
+// ("[foo] is not a core section and no plugin named foo is loaded").
+ServerConfig load_server_config(const ConfigFile& file, const std::filesystem::path& default_plugin_dir);
+
+}  // namespace mailfw

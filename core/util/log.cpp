@@ -1,0 +1,63 @@
+#include "util/log.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <string>
+
+namespace mailfw::log {
+namespace {
+std::atomic<int> g_level{static_cast<int>(Level::info)};
+std::mutex g_mutex;
+
+const char* name(Level l) {
+    switch (l) {
+        case Level::debug: return "debug";
+        case Level::info: return "info ";
+        case Level::warning: return "warn ";
+        case Level::error: return "error";
+    }
+    return "?    ";
+}
+}  // namespace
+
+void set_level(Level l) { g_level.store(static_cast<int>(l)); }
+Level level() { return static_cast<Level>(g_level.load()); }
+bool enabled(Level l) { return static_cast<int>(l) >= g_level.load(); }
+
+void write(Level l, std::string_view message, uint64_t conn_id, std::string_view client) {
+    if (!enabled(l)) return;
+    using namespace std::chrono;
+    auto now = system_clock::now();
+    std::time_t t = system_clock::to_time_t(now);
+    int ms = static_cast<int>(duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char stamp[32];
+    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    std::string line;
+    line.reserve(64 + message.size());
+    line += stamp;
+    line += ' ';
+    line += name(l);
+    line += ' ';
+    if (conn_id != 0 || !client.empty()) {
+        line += "[c" + std::to_string(conn_id);
+        if (!client.empty()) {
+            line += ' ';
+            line += client;
+        }
+        line += "] ";
+    }
+    // Control characters from clients never reach the terminal raw.
+    for (char c : message) line += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+    line += '\n';
+    std::lock_guard lock(g_mutex);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
+}
+
+}  // namespace mailfw::log

@@ -1,0 +1,532 @@
+/*
+ * mailfw/plugin.h -- the mailfw plugin ABI.
+ *
+ * Plain C (C99). A plugin is one shared library that exports exactly one
+ * symbol, `mailfw_plugin_entry`. The host calls it with its own ABI version
+ * and a table of host services; the plugin answers with a descriptor that
+ * lists what it provides. One library may provide any mix of the five kinds:
+ *
+ *   server SASL mechanisms   mailfw_server_mech   (AUTH on the server side)
+ *   client SASL mechanisms   mailfw_client_mech   (AUTH on the client side)
+ *   a credential store       mailfw_store         (verify passwords, properties)
+ *   an event handler         mailfw_event_handler (hooks -> verdicts)
+ *   a delivery target        mailfw_delivery      (takes accepted messages)
+ *
+ * Rules that keep the ABI stable (read these before changing anything here):
+ *
+ *  - Versioning. MAILFW_ABI_MAJOR changes only when an existing struct field
+ *    or function slot changes meaning. The host loads a plugin when the majors
+ *    are equal and the plugin's minor is <= the host's minor.
+ *  - Every struct that crosses the boundary starts with `size_t struct_size`,
+ *    set by whoever fills the struct to sizeof(that struct) as *it* was
+ *    compiled. The reader copies min(struct_size, sizeof) into zeroed memory,
+ *    so a newer field reads as 0/NULL from an older peer. Structs only grow:
+ *    new fields and new function slots are appended, never inserted; a
+ *    changed signature becomes a new slot. Use MAILFW_HAS_FIELD() to test for
+ *    a field before reading it from a struct the other side filled.
+ *  - Arrays of structs (config keys, mechanisms) are walked with the stride
+ *    given by the first element's struct_size.
+ *  - Nothing C++ crosses: no exceptions (every entry point must catch all),
+ *    no STL types. Strings are pointer + length and are NOT NUL-terminated
+ *    unless documented otherwise. Names in descriptors (`name`, `help`, ...)
+ *    are NUL-terminated static strings.
+ *  - Whoever allocates frees. A buffer a plugin returns (a SASL challenge, a
+ *    lookup result) stays valid until the plugin's next call on that handle;
+ *    a pointer the host passes in is valid only for the duration of the call.
+ *  - Handles are opaque: plugin instance -> per-connection state ->
+ *    per-transaction state, each with create/destroy; the host owns the order
+ *    of calls. All calls for one session happen on one strand (never two at
+ *    once); calls for different sessions may run on different threads at the
+ *    same time, so instance-wide state must be thread-safe.
+ *  - Plugins are never unloaded while the server runs. Do not use
+ *    thread_local objects with destructors or atexit() in a plugin.
+ */
+#ifndef MAILFW_PLUGIN_H
+#define MAILFW_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Versions and the entry point                                             */
+/* ------------------------------------------------------------------------ */
+
+#define MAILFW_ABI_MAJOR 1u
+#define MAILFW_ABI_MINOR 0u
+
+/* The one symbol every plugin exports. */
+#define MAILFW_ENTRY_SYMBOL "mailfw_plugin_entry"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MAILFW_EXPORT __attribute__((visibility("default")))
+#else
+#define MAILFW_EXPORT
+#endif
+
+/* True when `ptr` (a struct filled by the other side) is large enough to hold
+ * `field`. */
+#define MAILFW_HAS_FIELD(ptr, type, field)                                    \
+    ((ptr) != NULL &&                                                         \
+     (ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
+
+/* ------------------------------------------------------------------------ */
+/* Small shared types                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* A string view. Frozen: this struct never grows. */
+typedef struct mailfw_str {
+    const char *ptr;
+    size_t len;
+} mailfw_str;
+
+/* Opaque handles owned by the host. */
+typedef struct mailfw_host mailfw_host;             /* one per plugin instance */
+typedef struct mailfw_session mailfw_session;       /* one per SMTP connection */
+typedef struct mailfw_completion mailfw_completion; /* one-shot async answer */
+
+typedef enum mailfw_log_level {
+    MAILFW_LOG_DEBUG = 0,
+    MAILFW_LOG_INFO = 1,
+    MAILFW_LOG_WARNING = 2,
+    MAILFW_LOG_ERROR = 3
+} mailfw_log_level;
+
+/* Generic results of host services and store calls. */
+typedef enum mailfw_status {
+    MAILFW_OK = 0,
+    MAILFW_NOT_FOUND = 1,    /* no such key / user / property */
+    MAILFW_DENIED = 2,       /* wrong password, not authorized */
+    MAILFW_UNAVAILABLE = 3,  /* temporary failure: try again later */
+    MAILFW_TOO_SMALL = 4,    /* the caller's buffer is too small */
+    MAILFW_INVALID = 5,      /* bad argument, or used twice (completions) */
+    MAILFW_EXISTS = 6        /* already there (store administration) */
+} mailfw_status;
+
+/* ------------------------------------------------------------------------ */
+/* Configuration keys a plugin declares                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Each plugin owns one config section named after it. The host rejects, at
+ * start-up and with file:line, any key the plugin did not declare and any
+ * value that does not parse as the declared type. */
+typedef enum mailfw_key_type {
+    MAILFW_KEY_STRING = 1,
+    MAILFW_KEY_INT = 2,      /* signed 64-bit decimal */
+    MAILFW_KEY_BOOL = 3,     /* true/false, yes/no, on/off, 1/0 */
+    MAILFW_KEY_DURATION = 4, /* 500ms, 30s, 5m, 1h, 2d; read back in ms */
+    MAILFW_KEY_SIZE = 5,     /* 512, 64KiB, 36MiB, 1GiB, 10kB, 1MB; bytes */
+    MAILFW_KEY_PATH = 6      /* a string; relative paths are taken relative
+                                to the config file's directory */
+} mailfw_key_type;
+
+#define MAILFW_KEY_MULTI 0x1u    /* the key may repeat */
+#define MAILFW_KEY_REQUIRED 0x2u /* start-up fails when it is missing */
+
+typedef struct mailfw_config_key {
+    size_t struct_size;
+    const char *name;          /* e.g. "path" */
+    uint32_t type;             /* mailfw_key_type */
+    uint32_t flags;            /* MAILFW_KEY_* */
+    const char *default_value; /* as it would be written in the file, or NULL */
+    const char *help;          /* one line */
+} mailfw_config_key;
+
+/* ------------------------------------------------------------------------ */
+/* What a session looks like to a plugin                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef enum mailfw_role {
+    MAILFW_ROLE_GATEWAY = 1, /* receives from the internet */
+    MAILFW_ROLE_RELAY = 2    /* receives from our own clients/servers */
+} mailfw_role;
+
+/* Filled by host->session_info(). Strings stay valid until the plugin's
+ * current call returns. */
+typedef struct mailfw_session_info {
+    size_t struct_size;
+    uint64_t connection_id;
+    mailfw_str listener;      /* "submission" for [listener.submission] */
+    uint32_t role;            /* mailfw_role */
+    mailfw_str remote_address;
+    uint16_t remote_port;
+    mailfw_str local_address;
+    uint16_t local_port;
+    mailfw_str helo;          /* empty before HELO/EHLO */
+    uint32_t tls;             /* 1 once TLS is active */
+    mailfw_str auth_user;     /* empty until AUTH succeeded */
+    mailfw_str auth_mechanism;
+    mailfw_str server_hostname;
+    uint32_t in_transaction;  /* 1 between MAIL FROM and the end of DATA */
+} mailfw_session_info;
+
+/* Where a note lives: it is dropped at the end of that scope. */
+typedef enum mailfw_note_scope {
+    MAILFW_NOTE_CONNECTION = 1,
+    MAILFW_NOTE_TRANSACTION = 2
+} mailfw_note_scope;
+
+/* ------------------------------------------------------------------------ */
+/* Verdicts (event handlers) and delivery results                           */
+/* ------------------------------------------------------------------------ */
+
+typedef enum mailfw_action {
+    MAILFW_CONTINUE = 0,            /* no opinion: ask the next handler */
+    MAILFW_ACCEPT = 1,              /* accept; later handlers are skipped */
+    MAILFW_DENY = 2,                /* 5xx, session stays open */
+    MAILFW_DENYSOFT = 3,            /* 4xx, session stays open */
+    MAILFW_DENY_DISCONNECT = 4,     /* 5xx, then close */
+    MAILFW_DENYSOFT_DISCONNECT = 5, /* 4xx, then close */
+    MAILFW_DISCONNECT = 6,          /* close without a reply */
+    MAILFW_PENDING = 100            /* the answer comes later through the
+                                       completion token */
+} mailfw_action;
+
+typedef struct mailfw_verdict {
+    size_t struct_size;
+    uint32_t action;      /* mailfw_action */
+    uint32_t code;        /* reply code; 0 = the host's default for action */
+    mailfw_str enhanced;  /* "5.7.1"; empty = default */
+    mailfw_str text;      /* reply text; empty = default */
+    uint32_t delay_ms;    /* hold the reply this long (tarpit) */
+} mailfw_verdict;
+
+typedef enum mailfw_delivery_status {
+    MAILFW_DELIVERY_DURABLE = 1,  /* safely on disk here: the host may 250 */
+    MAILFW_DELIVERY_ACCEPTED = 2, /* the next hop has confirmed it */
+    MAILFW_DELIVERY_TEMPFAIL = 3, /* 4xx to the client, nothing kept */
+    MAILFW_DELIVERY_PERMFAIL = 4  /* 5xx to the client, nothing kept */
+} mailfw_delivery_status;
+
+typedef struct mailfw_delivery_result {
+    size_t struct_size;
+    uint32_t status;     /* mailfw_delivery_status, or MAILFW_PENDING */
+    uint32_t code;       /* optional reply code for failures */
+    mailfw_str enhanced;
+    mailfw_str text;
+} mailfw_delivery_result;
+
+/* ------------------------------------------------------------------------ */
+/* Host services: the only way a plugin reaches the host                    */
+/* ------------------------------------------------------------------------ */
+
+typedef void (*mailfw_timer_fn)(void *user_data, uint64_t timer_id);
+typedef void (*mailfw_user_fn)(void *user_data, const char *user, size_t len);
+
+typedef struct mailfw_host_api {
+    size_t struct_size;
+    uint32_t abi_major;
+    uint32_t abi_minor;
+
+    /* Logging. `session` may be NULL; with it the line carries the
+     * connection id and client address. Never log secrets. */
+    void (*log)(mailfw_host *host, mailfw_session *session, int level,
+                const char *msg, size_t len);
+
+    /* The plugin's own config section. Values are already type-checked;
+     * defaults apply. `index` selects among repeated (MULTI) values.
+     * config_string returns MAILFW_OK or MAILFW_NOT_FOUND. */
+    size_t (*config_count)(mailfw_host *host, const char *key);
+    int (*config_string)(mailfw_host *host, const char *key, size_t index,
+                         mailfw_str *out);
+    /* INT, BOOL (0/1), DURATION (ms) and SIZE (bytes) keys as a number. */
+    int (*config_number)(mailfw_host *host, const char *key, size_t index,
+                         int64_t *out);
+
+    /* Clocks in milliseconds: which = 0 monotonic, 1 wall clock (Unix). */
+    uint64_t (*clock_ms)(mailfw_host *host, int which);
+
+    /* Per-session timers. `fire` runs on the session's strand; timers are
+     * cancelled when the session ends. Returns a non-zero id. */
+    uint64_t (*timer_start)(mailfw_session *session, uint64_t delay_ms,
+                            mailfw_timer_fn fire, void *user_data);
+    void (*timer_cancel)(mailfw_session *session, uint64_t timer_id);
+
+    /* Send this verdict's reply now (if it has one) and close the session
+     * at the next safe point. For timers and asynchronous handlers. */
+    void (*session_close)(mailfw_session *session,
+                          const mailfw_verdict *reply);
+
+    /* What the session looks like now. `out->struct_size` must be set. */
+    int (*session_info)(mailfw_session *session, mailfw_session_info *out);
+
+    /* Notes: small key/value blobs attached to a connection or to the
+     * current transaction, shared by all plugins. note_get's pointer stays
+     * valid until the note is set again or its scope ends. */
+    int (*note_set)(mailfw_session *session, int scope, const char *key,
+                    size_t key_len, const void *value, size_t value_len);
+    int (*note_get)(mailfw_session *session, int scope, const char *key,
+                    size_t key_len, const void **value, size_t *value_len);
+
+    /* Credentials through the loaded stores (first store that knows the
+     * user answers). Returns MAILFW_OK, MAILFW_NOT_FOUND (no such user),
+     * MAILFW_DENIED (wrong password) or MAILFW_UNAVAILABLE. `session` may be
+     * NULL outside a session. */
+    int (*verify_password)(mailfw_session *session, const char *user,
+                           size_t user_len, const char *password,
+                           size_t password_len);
+    /* May `authcid` act as `authzid`? Equal names always may; otherwise the
+     * stores decide. MAILFW_OK or MAILFW_DENIED. */
+    int (*authorize)(mailfw_session *session, const char *authcid,
+                     size_t authcid_len, const char *authzid,
+                     size_t authzid_len);
+    /* A named property of a user (e.g. an NT hash for NTLM), copied into
+     * buf. MAILFW_TOO_SMALL sets *out_len to the size needed. */
+    int (*lookup_property)(mailfw_session *session, const char *user,
+                           size_t user_len, const char *property,
+                           size_t property_len, char *buf, size_t cap,
+                           size_t *out_len);
+
+    /* A server mechanism reports who authenticated (and, for mechanisms
+     * such as SPNEGO, which inner mechanism did the work) before it returns
+     * MAILFW_SASL_OK. */
+    void (*set_auth_identity)(mailfw_session *session, const char *user,
+                              size_t user_len, const char *detail,
+                              size_t detail_len);
+
+    /* Counters for limits. counter_add returns the new value of a named
+     * counter (e.g. connections from one IP). rate_hit records `hits` at the
+     * current time and returns how many hits the key has within the last
+     * `window_ms`. Local to this process now; a shared backend may replace
+     * them without plugins noticing. */
+    int64_t (*counter_add)(mailfw_host *host, const char *key,
+                           size_t key_len, int64_t delta);
+    uint64_t (*rate_hit)(mailfw_host *host, const char *key, size_t key_len,
+                         uint64_t window_ms, uint32_t hits);
+
+    /* Answer a MAILFW_PENDING event or delivery. One-shot, callable from
+     * any thread; MAILFW_INVALID when used twice or after its deadline. */
+    int (*complete_event)(mailfw_completion *token,
+                          const mailfw_verdict *verdict);
+    int (*complete_delivery)(mailfw_completion *token,
+                             const mailfw_delivery_result *result);
+} mailfw_host_api;
+
+/* ------------------------------------------------------------------------ */
+/* SASL mechanisms                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* Results of a mechanism step. */
+typedef enum mailfw_sasl_result {
+    MAILFW_SASL_CONTINUE = 1, /* send `out` as a challenge (334), wait */
+    MAILFW_SASL_OK = 2,       /* authenticated (server: 235); a non-empty
+                                 `out` is sent as a last challenge first */
+    MAILFW_SASL_FAIL = 3,     /* credentials rejected (535); `out` may hold
+                                 a reason for the log, never sent */
+    MAILFW_SASL_ERROR = 4     /* temporary failure (454); `out` as FAIL */
+} mailfw_sasl_result;
+
+/* The mechanism carries a reusable plain password: the host offers it only
+ * over TLS unless the listener sets allow_plaintext_auth. */
+#define MAILFW_MECH_PLAINTEXT 0x1u
+/* The client speaks first (an initial response makes sense). */
+#define MAILFW_MECH_CLIENT_FIRST 0x2u
+
+/* Server side. The host does base64, line limits and the 334 framing. The
+ * first step gets the initial response: `in == NULL` when the client sent
+ * none, `in != NULL && in_len == 0` for "=" (empty). Later steps get each
+ * decoded client line. When the first step (without an initial response)
+ * returns CONTINUE with an empty challenge, the host may answer
+ * "334 <MECH> supported" (MS-OXSMTP 2.2.1). */
+typedef struct mailfw_server_mech {
+    size_t struct_size;
+    const char *name;           /* "LOGIN": 1*20 of A-Z 0-9 - _ */
+    uint32_t flags;             /* MAILFW_MECH_* */
+    size_t max_response;        /* largest decoded client line; 0 = host
+                                   default (12 KiB) */
+    void *(*start)(void *instance, mailfw_session *session);
+    int (*step)(void *state, const unsigned char *in, size_t in_len,
+                const unsigned char **out, size_t *out_len);
+    void (*finish)(void *state); /* wipe secrets, free */
+} mailfw_server_mech;
+
+/* Client side: what the application knows about the login. */
+typedef struct mailfw_client_params {
+    size_t struct_size;
+    mailfw_str user;
+    mailfw_str password;
+    mailfw_str authzid;  /* empty: none */
+    mailfw_str service;  /* "smtp" */
+    mailfw_str hostname; /* the server's name as the client knows it */
+} mailfw_client_params;
+
+/* The first step is called with in == NULL: a CLIENT_FIRST mechanism
+ * returns CONTINUE with its initial response. Later steps get each decoded
+ * server challenge (a "334 <MECH> supported" line arrives as an empty
+ * challenge). OK means the client is satisfied with the exchange. */
+typedef struct mailfw_client_mech {
+    size_t struct_size;
+    const char *name;
+    uint32_t flags;
+    void *(*start)(void *instance, const mailfw_client_params *params);
+    int (*step)(void *state, const unsigned char *in, size_t in_len,
+                const unsigned char **out, size_t *out_len);
+    void (*finish)(void *state);
+} mailfw_client_mech;
+
+/* ------------------------------------------------------------------------ */
+/* Credential stores                                                        */
+/* ------------------------------------------------------------------------ */
+
+typedef enum mailfw_user_mode {
+    MAILFW_USER_CREATE = 1, /* fails with MAILFW_EXISTS */
+    MAILFW_USER_UPDATE = 2  /* fails with MAILFW_NOT_FOUND */
+} mailfw_user_mode;
+
+/* Called from many threads at once. Every slot but verify may be NULL. */
+typedef struct mailfw_store {
+    size_t struct_size;
+    /* MAILFW_OK, MAILFW_NOT_FOUND, MAILFW_DENIED or MAILFW_UNAVAILABLE.
+     * Must take the same time for unknown users as for wrong passwords. */
+    int (*verify)(void *instance, const char *user, size_t user_len,
+                  const char *password, size_t password_len);
+    int (*lookup)(void *instance, const char *user, size_t user_len,
+                  const char *property, size_t property_len, char *buf,
+                  size_t cap, size_t *out_len);
+    /* MAILFW_OK, MAILFW_DENIED, or MAILFW_NOT_FOUND (no opinion). */
+    int (*authorize)(void *instance, const char *authcid, size_t authcid_len,
+                     const char *authzid, size_t authzid_len);
+    /* Administration (mailfw-admin). */
+    int (*user_set)(void *instance, int mode, const char *user,
+                    size_t user_len, const char *password,
+                    size_t password_len);
+    int (*user_delete)(void *instance, const char *user, size_t user_len);
+    int (*user_list)(void *instance, mailfw_user_fn each, void *user_data);
+} mailfw_store;
+
+/* ------------------------------------------------------------------------ */
+/* Event handlers                                                           */
+/* ------------------------------------------------------------------------ */
+
+typedef enum mailfw_hook {
+    MAILFW_HOOK_CONNECT = 0,      /* before the greeting */
+    MAILFW_HOOK_HELO = 1,         /* text = the name given */
+    MAILFW_HOOK_AUTH = 2,         /* text = mechanism, result = SASL result,
+                                     verdict ignored except DISCONNECT kinds */
+    MAILFW_HOOK_MAIL = 3,         /* text = reverse-path, params = params,
+                                     bytes = SIZE= or 0 */
+    MAILFW_HOOK_RCPT = 4,         /* text = forward-path, count = recipients
+                                     accepted so far */
+    MAILFW_HOOK_DATA_HEADERS = 5, /* bytes = header bytes, count = Received:
+                                     lines, local_count = ours */
+    MAILFW_HOOK_DATA_END = 6,     /* bytes = message bytes */
+    MAILFW_HOOK_COMMAND = 7,      /* text = verb, before it is handled */
+    MAILFW_HOOK_REPLY = 8,        /* code = reply code, text = reply line;
+                                     verdict may only add a delay or close */
+    MAILFW_HOOK_DISCONNECT = 9,   /* verdict ignored */
+    MAILFW_HOOK_COUNT_ = 10
+} mailfw_hook;
+
+#define MAILFW_HOOK_BIT(h) (1u << (h))
+
+typedef struct mailfw_event {
+    size_t struct_size;
+    uint32_t hook;       /* mailfw_hook */
+    mailfw_str text;
+    mailfw_str params;
+    uint32_t code;
+    int32_t result;
+    uint64_t bytes;
+    uint32_t count;
+    uint32_t local_count;
+} mailfw_event;
+
+/* on_event fills `verdict` (zeroed, struct_size set by the host) and returns
+ * its action, or returns MAILFW_PENDING and later calls
+ * host->complete_event(later, ...). The host waits at most timeout_ms and
+ * then acts as timeout_action says. */
+typedef struct mailfw_event_handler {
+    size_t struct_size;
+    uint32_t hooks;          /* MAILFW_HOOK_BIT mask */
+    uint32_t timeout_ms;     /* 0 = host default (30 s) */
+    uint32_t timeout_action; /* mailfw_action; 0 = CONTINUE */
+    void *(*connection_open)(void *instance, mailfw_session *session);
+    void (*connection_close)(void *connection_state);
+    void *(*transaction_open)(void *connection_state);
+    void (*transaction_close)(void *transaction_state);
+    int (*on_event)(void *instance, void *connection_state,
+                    void *transaction_state, mailfw_session *session,
+                    const mailfw_event *event, mailfw_verdict *verdict,
+                    mailfw_completion *later);
+} mailfw_event_handler;
+
+/* ------------------------------------------------------------------------ */
+/* Delivery                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* An accepted message. The spool file holds the message exactly as the
+ * client sent it (dot-unstuffed, CRLF line ends); `trace` is the Received:
+ * header the host composed for this hop, CRLF included, to be prepended. */
+typedef struct mailfw_message {
+    size_t struct_size;
+    mailfw_str id;             /* queue id, unique per message */
+    mailfw_str mail_from;      /* reverse-path without <>, may be empty */
+    const mailfw_str *rcpts;   /* forward-paths without <> */
+    size_t rcpt_count;
+    mailfw_str spool_path;     /* NUL-terminated too */
+    uint64_t size;             /* bytes in the spool file */
+    mailfw_str trace;
+    uint32_t eight_bit;        /* BODY=8BITMIME was given */
+    mailfw_session *session;   /* valid for host->session_info during the
+                                  call, NULL when redelivering later */
+} mailfw_message;
+
+/* deliver() may do blocking disk I/O (the host calls it from a worker
+ * thread) when MAILFW_DELIVERY_BLOCKING is set; otherwise it must not block
+ * and returns MAILFW_PENDING to answer later via host->complete_delivery. */
+#define MAILFW_DELIVERY_BLOCKING 0x1u
+
+typedef struct mailfw_delivery {
+    size_t struct_size;
+    uint32_t flags;
+    uint32_t timeout_ms; /* for PENDING answers; 0 = host default (60 s) */
+    /* Fills `result` and returns result->status, or returns PENDING. */
+    int (*deliver)(void *instance, const mailfw_message *message,
+                   mailfw_delivery_result *result, mailfw_completion *later);
+} mailfw_delivery;
+
+/* ------------------------------------------------------------------------ */
+/* The descriptor                                                           */
+/* ------------------------------------------------------------------------ */
+
+typedef struct mailfw_plugin {
+    size_t struct_size;
+    uint32_t abi_major;       /* MAILFW_ABI_MAJOR the plugin was built with */
+    uint32_t abi_minor;
+    const char *name;         /* "sasl-login"; also its config section */
+    const char *version;      /* the plugin's own version, "1.0.0" */
+    const char *summary;      /* one line */
+
+    const mailfw_config_key *keys;
+    size_t key_count;
+
+    /* Called once after the config is validated. Returns the instance, or
+     * NULL after writing a one-line reason (with the fix) into err. */
+    void *(*create)(mailfw_host *host, const mailfw_host_api *api, char *err,
+                    size_t err_cap);
+    void (*destroy)(void *instance);
+
+    /* What the plugin provides; any may be NULL / 0. */
+    const mailfw_server_mech *server_mechs;
+    size_t server_mech_count;
+    const mailfw_client_mech *client_mechs;
+    size_t client_mech_count;
+    const mailfw_store *store;
+    const mailfw_event_handler *events;
+    const mailfw_delivery *delivery;
+} mailfw_plugin;
+
+/* The entry point. Return NULL only when the plugin cannot work with this
+ * host at all; otherwise return the descriptor and let the host decide. */
+typedef const mailfw_plugin *(*mailfw_plugin_entry_fn)(
+    uint32_t host_abi_major, uint32_t host_abi_minor,
+    const mailfw_host_api *api);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MAILFW_PLUGIN_H */

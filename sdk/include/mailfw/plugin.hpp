@@ -1,0 +1,346 @@
+// mailfw/plugin.hpp -- header-only C++20 helper over the C ABI in plugin.h.
+//
+// It turns C++ classes into the C tables of plugin.h: every trampoline is
+// noexcept and catches everything, buffers live in the state objects, and
+// optional slots stay NULL unless the class provides the member. Nothing of
+// this header crosses the ABI: a plugin built with it is an ordinary C-ABI
+// plugin. A minimal mechanism:
+//
+//   struct Instance : mailfw::PluginInstance { using PluginInstance::PluginInstance; };
+//   struct Exchange : mailfw::ServerExchange {
+//       Exchange(Instance&, mailfw_session*) {}
+//       int step(const unsigned char* in, size_t len, std::string& out) override;
+//   };
+//   static const mailfw_server_mech mechs[] = {
+//       mailfw::server_mech<Instance, Exchange>("X-ECHO", 0)};
+//   static const mailfw_plugin plugin = mailfw::plugin_descriptor<Instance>(
+//       "x-echo", "1.0.0", "echoes", nullptr, 0, mechs, 1);
+//   MAILFW_PLUGIN(plugin)
+#ifndef MAILFW_PLUGIN_HPP
+#define MAILFW_PLUGIN_HPP
+
+#include <mailfw/plugin.h>
+
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mailfw {
+
+inline std::string_view view(mailfw_str s) noexcept {
+    return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view();
+}
+inline mailfw_str str(std::string_view s) noexcept { return {s.data(), s.size()}; }
+
+// Overwrites a buffer that held a secret; the volatile store survives the optimizer.
+inline void wipe(void* p, size_t n) noexcept {
+    volatile unsigned char* v = static_cast<volatile unsigned char*>(p);
+    while (n--) *v++ = 0;
+}
+inline void wipe(std::string& s) noexcept {
+    wipe(s.data(), s.size());
+    s.clear();
+}
+
+// Reads a struct filled by the other side: min(struct_size, sizeof) into a zeroed copy.
+template <class T>
+T copy_struct(const T* p) noexcept {
+    T out;
+    std::memset(&out, 0, sizeof out);
+    if (p) std::memcpy(&out, p, p->struct_size < sizeof out ? p->struct_size : sizeof out);
+    out.struct_size = sizeof out;
+    return out;
+}
+
+// The host as a plugin instance sees it.
+class Host {
+public:
+    Host(mailfw_host* host, const mailfw_host_api* api) noexcept
+        : host_(host), api_(copy_struct(api)) {}
+
+    mailfw_host* handle() const noexcept { return host_; }
+    const mailfw_host_api& api() const noexcept { return api_; }
+
+    void log(int level, std::string_view msg, mailfw_session* s = nullptr) const noexcept {
+        if (api_.log) api_.log(host_, s, level, msg.data(), msg.size());
+    }
+    std::optional<std::string> config_string(const char* key, size_t index = 0) const {
+        mailfw_str v{};
+        if (!api_.config_string || api_.config_string(host_, key, index, &v) != MAILFW_OK)
+            return std::nullopt;
+        return std::string(view(v));
+    }
+    std::optional<int64_t> config_number(const char* key, size_t index = 0) const noexcept {
+        int64_t v = 0;
+        if (!api_.config_number || api_.config_number(host_, key, index, &v) != MAILFW_OK)
+            return std::nullopt;
+        return v;
+    }
+    size_t config_count(const char* key) const noexcept {
+        return api_.config_count ? api_.config_count(host_, key) : 0;
+    }
+    int verify_password(mailfw_session* s, std::string_view user, std::string_view pw) const noexcept {
+        if (!api_.verify_password) return MAILFW_UNAVAILABLE;
+        return api_.verify_password(s, user.data(), user.size(), pw.data(), pw.size());
+    }
+    int authorize(mailfw_session* s, std::string_view authcid, std::string_view authzid) const noexcept {
+        if (!api_.authorize) return authcid == authzid ? MAILFW_OK : MAILFW_DENIED;
+        return api_.authorize(s, authcid.data(), authcid.size(), authzid.data(), authzid.size());
+    }
+    void set_auth_identity(mailfw_session* s, std::string_view user, std::string_view detail = {}) const noexcept {
+        if (api_.set_auth_identity) api_.set_auth_identity(s, user.data(), user.size(), detail.data(), detail.size());
+    }
+    mailfw_session_info session_info(mailfw_session* s) const noexcept {
+        mailfw_session_info info;
+        std::memset(&info, 0, sizeof info);
+        info.struct_size = sizeof info;
+        if (api_.session_info) api_.session_info(s, &info);
+        return info;
+    }
+
+private:
+    mailfw_host* host_;
+    mailfw_host_api api_;
+};
+
+// Base for a plugin's instance class: constructed by create(), may throw to
+// refuse start-up (the exception text becomes the one-line error).
+class PluginInstance {
+public:
+    explicit PluginInstance(Host host) : host_(host) {}
+    virtual ~PluginInstance() = default;
+    const Host& host() const noexcept { return host_; }
+
+private:
+    Host host_;
+};
+
+namespace detail {
+inline void copy_error(const char* what, char* err, size_t cap) noexcept {
+    if (!err || cap == 0) return;
+    size_t n = std::strlen(what);
+    if (n >= cap) n = cap - 1;
+    std::memcpy(err, what, n);
+    err[n] = '\0';
+}
+
+template <class Instance>
+void* create(mailfw_host* host, const mailfw_host_api* api, char* err, size_t cap) noexcept {
+    try {
+        return new Instance(Host(host, api));
+    } catch (const std::exception& e) {
+        copy_error(e.what(), err, cap);
+    } catch (...) {
+        copy_error("unknown error while creating the plugin instance", err, cap);
+    }
+    return nullptr;
+}
+template <class Instance>
+void destroy(void* p) noexcept {
+    delete static_cast<Instance*>(p);
+}
+}  // namespace detail
+
+// ---------------------------------------------------------------- SASL -----
+
+// One authentication exchange (server or client side). `out` is the buffer
+// the host reads the challenge/response from; it is wiped between steps.
+class SaslExchange {
+public:
+    virtual ~SaslExchange() { wipe(out_); }
+    // in == nullptr: the first step without input (see plugin.h).
+    virtual int step(const unsigned char* in, size_t len, std::string& out) = 0;
+    std::string out_;
+};
+using ServerExchange = SaslExchange;
+using ClientExchange = SaslExchange;
+
+namespace detail {
+inline int step(void* state, const unsigned char* in, size_t len, const unsigned char** out,
+                size_t* out_len) noexcept {
+    auto* ex = static_cast<SaslExchange*>(state);
+    *out = nullptr;
+    *out_len = 0;
+    try {
+        wipe(ex->out_);
+        int r = ex->step(in, len, ex->out_);
+        *out = reinterpret_cast<const unsigned char*>(ex->out_.data());
+        *out_len = ex->out_.size();
+        return r;
+    } catch (...) {
+        return MAILFW_SASL_ERROR;
+    }
+}
+inline void finish(void* state) noexcept { delete static_cast<SaslExchange*>(state); }
+
+template <class Instance, class Exchange>
+void* server_start(void* inst, mailfw_session* s) noexcept {
+    try {
+        return static_cast<SaslExchange*>(new Exchange(*static_cast<Instance*>(inst), s));
+    } catch (...) {
+        return nullptr;
+    }
+}
+template <class Instance, class Exchange>
+void* client_start(void* inst, const mailfw_client_params* p) noexcept {
+    try {
+        return static_cast<SaslExchange*>(new Exchange(*static_cast<Instance*>(inst), copy_struct(p)));
+    } catch (...) {
+        return nullptr;
+    }
+}
+}  // namespace detail
+
+// Exchange is constructed as Exchange(Instance&, mailfw_session*).
+template <class Instance, class Exchange>
+constexpr mailfw_server_mech server_mech(const char* name, uint32_t flags, size_t max_response = 0) {
+    return mailfw_server_mech{sizeof(mailfw_server_mech), name, flags, max_response,
+                              &detail::server_start<Instance, Exchange>, &detail::step,
+                              &detail::finish};
+}
+
+// Exchange is constructed as Exchange(Instance&, const mailfw_client_params&).
+template <class Instance, class Exchange>
+constexpr mailfw_client_mech client_mech(const char* name, uint32_t flags) {
+    return mailfw_client_mech{sizeof(mailfw_client_mech), name, flags,
+                              &detail::client_start<Instance, Exchange>, &detail::step,
+                              &detail::finish};
+}
+
+// ------------------------------------------------------------ stores -----
+
+// Instance provides `int verify(std::string_view user, std::string_view pw)`
+// and, optionally, lookup / authorize / user_set / user_delete / user_list
+// with the signatures used below. Missing members leave the slot NULL.
+template <class Instance>
+constexpr mailfw_store store_table() {
+    mailfw_store t{};
+    t.struct_size = sizeof t;
+    t.verify = [](void* i, const char* u, size_t ul, const char* p, size_t pl) noexcept -> int {
+        try {
+            return static_cast<Instance*>(i)->verify({u, ul}, {p, pl});
+        } catch (...) {
+            return MAILFW_UNAVAILABLE;
+        }
+    };
+    if constexpr (requires(Instance& i, std::string_view s, std::string& out) { i.lookup(s, s, out); }) {
+        t.lookup = [](void* i, const char* u, size_t ul, const char* pr, size_t pl, char* buf, size_t cap,
+                      size_t* out_len) noexcept -> int {
+            try {
+                std::string v;
+                int r = static_cast<Instance*>(i)->lookup({u, ul}, {pr, pl}, v);
+                if (r != MAILFW_OK) return r;
+                *out_len = v.size();
+                if (v.size() > cap) return MAILFW_TOO_SMALL;
+                std::memcpy(buf, v.data(), v.size());
+                wipe(v);
+                return MAILFW_OK;
+            } catch (...) {
+                return MAILFW_UNAVAILABLE;
+            }
+        };
+    }
+    if constexpr (requires(Instance& i, std::string_view s) { i.authorize(s, s); }) {
+        t.authorize = [](void* i, const char* c, size_t cl, const char* z, size_t zl) noexcept -> int {
+            try {
+                return static_cast<Instance*>(i)->authorize({c, cl}, {z, zl});
+            } catch (...) {
+                return MAILFW_UNAVAILABLE;
+            }
+        };
+    }
+    if constexpr (requires(Instance& i, std::string_view s) {
+                      i.user_set(0, s, s);
+                      i.user_delete(s);
+                  }) {
+        t.user_set = [](void* i, int mode, const char* u, size_t ul, const char* p, size_t pl) noexcept -> int {
+            try {
+                return static_cast<Instance*>(i)->user_set(mode, {u, ul}, {p, pl});
+            } catch (...) {
+                return MAILFW_UNAVAILABLE;
+            }
+        };
+        t.user_delete = [](void* i, const char* u, size_t ul) noexcept -> int {
+            try {
+                return static_cast<Instance*>(i)->user_delete({u, ul});
+            } catch (...) {
+                return MAILFW_UNAVAILABLE;
+            }
+        };
+    }
+    if constexpr (requires(Instance& i, mailfw_user_fn f, void* ud) { i.user_list(f, ud); }) {
+        t.user_list = [](void* i, mailfw_user_fn each, void* ud) noexcept -> int {
+            try {
+                return static_cast<Instance*>(i)->user_list(each, ud);
+            } catch (...) {
+                return MAILFW_UNAVAILABLE;
+            }
+        };
+    }
+    return t;
+}
+
+// ---------------------------------------------------------- delivery -----
+
+// Instance provides `int deliver(const mailfw_message&, mailfw_delivery_result&)`
+// returning a mailfw_delivery_status (result.status is set from it).
+template <class Instance>
+constexpr mailfw_delivery delivery_table(uint32_t flags) {
+    mailfw_delivery t{};
+    t.struct_size = sizeof t;
+    t.flags = flags;
+    t.deliver = [](void* i, const mailfw_message* m, mailfw_delivery_result* r,
+                   mailfw_completion*) noexcept -> int {
+        try {
+            mailfw_message msg = copy_struct(m);
+            r->status = static_cast<uint32_t>(static_cast<Instance*>(i)->deliver(msg, *r));
+        } catch (const std::exception&) {
+            r->status = MAILFW_DELIVERY_TEMPFAIL;
+        } catch (...) {
+            r->status = MAILFW_DELIVERY_TEMPFAIL;
+        }
+        return static_cast<int>(r->status);
+    };
+    return t;
+}
+
+// -------------------------------------------------------- descriptor -----
+
+constexpr mailfw_config_key config_key(const char* name, mailfw_key_type type, const char* default_value,
+                                       const char* help, uint32_t flags = 0) {
+    return mailfw_config_key{sizeof(mailfw_config_key), name, static_cast<uint32_t>(type), flags,
+                             default_value, help};
+}
+
+template <class Instance>
+constexpr mailfw_plugin plugin_descriptor(const char* name, const char* version, const char* summary,
+                                          const mailfw_config_key* keys, size_t key_count) {
+    mailfw_plugin p{};
+    p.struct_size = sizeof p;
+    p.abi_major = MAILFW_ABI_MAJOR;
+    p.abi_minor = MAILFW_ABI_MINOR;
+    p.name = name;
+    p.version = version;
+    p.summary = summary;
+    p.keys = keys;
+    p.key_count = key_count;
+    p.create = &detail::create<Instance>;
+    p.destroy = &detail::destroy<Instance>;
+    return p;
+}
+
+}  // namespace mailfw
+
+// Defines the one exported entry symbol, returning `descriptor` (a
+// namespace-scope mailfw_plugin).
+#define MAILFW_PLUGIN(descriptor)                                                           \
+    extern "C" MAILFW_EXPORT const mailfw_plugin* mailfw_plugin_entry(                      \
+        uint32_t, uint32_t, const mailfw_host_api*) noexcept {                             \
+        return &(descriptor);                                                               \
+    }
+
+#endif  // MAILFW_PLUGIN_HPP
