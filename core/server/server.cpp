@@ -1,0 +1,178 @@
+#include "server/server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <csignal>
+#include <thread>
+
+#include "net/tls_context.hpp"
+#include "smtp/session.hpp"
+#include "spool/spool_file.hpp"
+#include "util/log.hpp"
+
+namespace mailfw {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+// After the grace period, sessions get this long to say 421 and go.
+constexpr auto kForceCloseWait = std::chrono::seconds(2);
+
+std::string show(const Endpoint& e) {
+    return (e.address.find(':') != std::string::npos ? "[" + e.address + "]" : e.address) + ":" +
+           std::to_string(e.port);
+}
+}  // namespace
+
+Server::Server(const ServerConfig& config, PluginHost& plugins)
+    : config_(config),
+      plugins_(plugins),
+      threads_(config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency())),
+      io_(static_cast<int>(threads_)),
+      blocking_(std::max(2u, threads_)),
+      signals_(io_, SIGTERM, SIGINT),
+      grace_timer_(io_),
+      drain_timer_(io_) {
+    prepare_spool_directory(config.spool_dir);
+    if (config.tls_certificate && config.tls_key) tls_ = make_server_tls_context(*config.tls_certificate, *config.tls_key);
+    if (!plugins.delivery())
+        throw ConfigError("no delivery plugin is loaded, so no message could be accepted; add `load = deliver-maildir` "
+                          "to [server] with a [deliver-maildir] root");
+
+    for (const auto& l : config.listeners) {
+        auto ctx = std::make_shared<ListenerContext>();
+        ctx->server = &config_;
+        ctx->listener = &l;
+        ctx->plugins = &plugins_;
+        ctx->tls = tls_.get();
+        ctx->blocking = &blocking_;
+        ctx->registry = &registry_;
+        contexts_.push_back(ctx);
+        for (const auto& b : l.binds) {
+            boost::system::error_code ec;
+            auto address = asio::ip::make_address(b.address, ec);
+            if (ec)
+                throw ConfigError("[listener." + l.name + "] bind = " + show(b) + ": not an IP address; use e.g. 127.0.0.1:2525");
+            tcp::endpoint ep(address, b.port);
+            auto acceptor = std::make_unique<tcp::acceptor>(io_);
+            acceptor->open(ep.protocol(), ec);
+            if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+            if (!ec && ep.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+            if (!ec) acceptor->bind(ep, ec);
+            if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+            if (ec)
+                throw ConfigError("cannot listen on " + show(b) + " ([listener." + l.name + "]): " + ec.message() +
+                                  "; stop whatever uses that address or change `bind =`");
+            acceptors_.push_back(std::move(acceptor));
+            acceptor_contexts_.push_back(ctx);
+        }
+    }
+}
+
+Server::~Server() {
+    io_.stop();
+    blocking_.join();
+}
+
+std::vector<tcp::endpoint> Server::local_endpoints() const {
+    std::vector<tcp::endpoint> out;
+    for (const auto& a : acceptors_) {
+        boost::system::error_code ec;
+        out.push_back(a->local_endpoint(ec));
+    }
+    return out;
+}
+
+int Server::run() {
+    for (size_t i = 0; i < acceptors_.size(); ++i) {
+        auto& a = *acceptors_[i];
+        auto ep = a.local_endpoint();
+        log::info("listening on " + ep.address().to_string() + ":" + std::to_string(ep.port()) + " (listener " +
+                  acceptor_contexts_[i]->listener->name + ")");
+        asio::co_spawn(io_, accept_loop(a, acceptor_contexts_[i]), asio::detached);
+    }
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+        begin_shutdown();
+    });
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads_; ++i) pool.emplace_back([this] { io_.run(); });
+    io_.run();
+    for (auto& t : pool) t.join();
+    log::info("stopped");
+    return 0;
+}
+
+void Server::stop() {
+    asio::post(io_, [this] { begin_shutdown(); });
+}
+
+asio::awaitable<void> Server::accept_loop(tcp::acceptor& acceptor, std::shared_ptr<const ListenerContext> ctx) {
+    for (;;) {
+        // Each connection gets its own strand: its handlers never run at once.
+        tcp::socket socket(asio::make_strand(io_));
+        boost::system::error_code ec;
+        co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        if (ec) {
+            // Out of file descriptors and the like: back off instead of spinning.
+            log::warning("accept failed: " + ec.message());
+            asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+            co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            continue;
+        }
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<smtp::Session>(std::move(socket), ctx)->start();
+    }
+}
+
+void Server::begin_shutdown() {
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    registry_.begin_shutdown();
+    signals_.cancel();
+    for (auto& a : acceptors_) {
+        boost::system::error_code ec;
+        a->close(ec);
+    }
+    auto live = registry_.live();
+    log::info("no longer accepting; " + std::to_string(live.size()) + " session(s) get up to " +
+              std::to_string(config_.shutdown_grace_ms) + " ms to finish");
+    for (auto& s : live) s->notify_shutdown();
+    grace_timer_.expires_after(std::chrono::milliseconds(config_.shutdown_grace_ms));
+    grace_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        forced_ = true;
+        auto remaining = registry_.live();
+        if (!remaining.empty())
+            log::warning("grace period over; closing " + std::to_string(remaining.size()) + " session(s)");
+        for (auto& s : remaining) s->force_close();
+        grace_timer_.expires_after(kForceCloseWait);
+        grace_timer_.async_wait([this](const boost::system::error_code& e) {
+            if (!e) io_.stop();
+        });
+    });
+    watch_drain();
+}
+
+void Server::watch_drain() {
+    drain_timer_.expires_after(std::chrono::milliseconds(20));
+    drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        if (registry_.size() == 0) {
+            grace_timer_.cancel();
+            io_.stop();
+            return;
+        }
+        watch_drain();
+    });
+}
+
+}  // namespace mailfw

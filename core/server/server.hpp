@@ -1,0 +1,62 @@
+// The running server: a fixed pool of threads over one io_context, an
+// accept loop per bound address, a worker pool for blocking deliveries, and
+// graceful shutdown on SIGTERM/SIGINT (stop accepting, let transactions in
+// flight finish within the grace period, 421 4.3.2 to everyone else).
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <vector>
+
+#include "config/server_config.hpp"
+#include "plugin/plugin_host.hpp"
+#include "server/listener_context.hpp"
+
+namespace mailfw {
+
+class Server {
+public:
+    // Prepares the spool, TLS and binds every listener; throws ConfigError
+    // (e.g. "cannot listen on 127.0.0.1:2525 ([listener.x]): Address already in use; ...").
+    Server(const ServerConfig& config, PluginHost& plugins);
+    ~Server();
+
+    // Serves until shutdown completes. Returns the process exit code.
+    int run();
+    // Begins a graceful shutdown (thread-safe), as SIGTERM does.
+    void stop();
+
+    // The addresses actually bound (port 0 resolved), in config order.
+    std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
+
+private:
+    boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor,
+                                             std::shared_ptr<const ListenerContext> ctx);
+    void begin_shutdown();
+    void watch_drain();
+
+    // Order matters: sessions still pending when io_ is destroyed point at
+    // registry_ and tls_, so those are declared (and outlive) it.
+    const ServerConfig& config_;
+    PluginHost& plugins_;
+    unsigned threads_;
+    SessionRegistry registry_;
+    std::unique_ptr<boost::asio::ssl::context> tls_;
+    boost::asio::io_context io_;
+    boost::asio::thread_pool blocking_;
+    std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+    std::vector<std::shared_ptr<const ListenerContext>> acceptor_contexts_;
+    std::vector<std::shared_ptr<ListenerContext>> contexts_;
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer grace_timer_;
+    boost::asio::steady_timer drain_timer_;
+    bool shutting_down_ = false;
+    bool forced_ = false;
+};
+
+}  // namespace mailfw

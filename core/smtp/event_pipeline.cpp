@@ -1,0 +1,77 @@
+#include "smtp/event_pipeline.hpp"
+
+#include <chrono>
+
+#include "util/log.hpp"
+
+namespace mailfw::smtp {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr uint32_t kDefaultTimeoutMs = 30000;
+}
+
+EventPipeline::EventPipeline(const std::vector<EventHandler>& handlers, mailfw_session* session,
+                             asio::any_io_executor strand)
+    : session_(session), strand_(std::move(strand)) {
+    entries_.reserve(handlers.size());
+    for (const auto& h : handlers) {
+        Entry e{&h};
+        if (h.table.connection_open) e.connection = h.table.connection_open(h.instance, session_);
+        entries_.push_back(e);
+        mask_ |= h.table.hooks;
+    }
+}
+
+EventPipeline::~EventPipeline() {
+    close_transaction();
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it)
+        if (it->handler->table.connection_close) it->handler->table.connection_close(it->connection);
+}
+
+void EventPipeline::open_transaction() {
+    for (auto& e : entries_)
+        if (!e.transaction && e.handler->table.transaction_open)
+            e.transaction = e.handler->table.transaction_open(e.connection);
+}
+
+void EventPipeline::close_transaction() {
+    for (auto& e : entries_) {
+        if (e.transaction && e.handler->table.transaction_close) e.handler->table.transaction_close(e.transaction);
+        e.transaction = nullptr;
+    }
+}
+
+asio::awaitable<Verdict> EventPipeline::fire(mailfw_event event) {
+    event.struct_size = sizeof event;
+    for (auto& e : entries_) {
+        const auto& t = e.handler->table;
+        if (!(t.hooks & MAILFW_HOOK_BIT(event.hook)) || !t.on_event) continue;
+        mailfw_verdict cv{};
+        cv.struct_size = sizeof cv;
+        auto token = std::make_shared<Completion>(strand_);
+        int action = t.on_event(e.handler->instance, e.connection, e.transaction, session_, &event, &cv, token.get());
+        Verdict v;
+        if (action == MAILFW_PENDING) {
+            tokens_.push_back(token);
+            auto deadline = std::chrono::milliseconds(t.timeout_ms ? t.timeout_ms : kDefaultTimeoutMs);
+            if (co_await token->wait(deadline)) {
+                v = token->verdict();
+            } else {
+                log::warning(e.handler->plugin + ": no answer within " + std::to_string(deadline.count()) +
+                             " ms; applying its timeout action");
+                v.action = t.timeout_action <= MAILFW_DISCONNECT ? t.timeout_action
+                                                                 : static_cast<uint32_t>(MAILFW_CONTINUE);
+            }
+        } else {
+            cv.action = static_cast<uint32_t>(action);
+            v = from_c(&cv);
+        }
+        v.plugin = e.handler->plugin;
+        if (v.stops()) co_return v;
+    }
+    co_return Verdict{};
+}
+
+}  // namespace mailfw::smtp

@@ -1,0 +1,48 @@
+// The chain of event-handler plugins for one session (Envoy-style filter
+// chain): each handler subscribed to a hook is asked in load order; CONTINUE
+// passes to the next, anything else stops the chain. A handler may answer
+// later (MAILFW_PENDING): the session waits on the completion token up to
+// the handler's deadline, then applies its timeout_action.
+#pragma once
+#include <mailfw/plugin.h>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <vector>
+
+#include "plugin/plugin_host.hpp"
+#include "smtp/completion.hpp"
+#include "smtp/verdict.hpp"
+
+namespace mailfw::smtp {
+
+class EventPipeline {
+public:
+    EventPipeline(const std::vector<EventHandler>& handlers, mailfw_session* session,
+                  boost::asio::any_io_executor strand);
+    ~EventPipeline();  // closes transaction and connection states
+    EventPipeline(const EventPipeline&) = delete;
+    EventPipeline& operator=(const EventPipeline&) = delete;
+
+    bool wants(mailfw_hook hook) const { return (mask_ & MAILFW_HOOK_BIT(hook)) != 0; }
+    void open_transaction();
+    void close_transaction();
+
+    // `event.hook` selects the handlers; struct_size is set here.
+    boost::asio::awaitable<Verdict> fire(mailfw_event event);
+
+private:
+    struct Entry {
+        const EventHandler* handler;
+        void* connection = nullptr;
+        void* transaction = nullptr;
+    };
+    std::vector<Entry> entries_;
+    uint32_t mask_ = 0;
+    mailfw_session* session_;
+    boost::asio::any_io_executor strand_;
+    std::vector<std::shared_ptr<Completion>> tokens_;  // kept until the session ends
+};
+
+}  // namespace mailfw::smtp

@@ -1,0 +1,346 @@
+// The command loop and the commands that need no transaction.
+#include "smtp/session.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "smtp/auth_framing.hpp"
+#include "util/log.hpp"
+#include "util/secret.hpp"
+
+namespace mailfw::smtp {
+
+namespace asio = boost::asio;
+
+namespace {
+// RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with its CRLF.
+constexpr size_t kCommandLineLimit = 512;
+// AUTH lines carry Kerberos tokens; they are read with this larger limit
+// and every other command is then held to 512.
+constexpr size_t kReadLimit = kDefaultAuthLineLimit + 2;
+
+std::string endpoint_ip(const boost::asio::ip::tcp::endpoint& ep) {
+    auto a = ep.address();
+    if (a.is_v6() && a.to_v6().is_v4_mapped())
+        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6()).to_string();
+    return a.to_string();
+}
+
+// What a command looks like in the log: AUTH never shows its response.
+std::string loggable(const Command& cmd, std::string_view line) {
+    if (cmd.verb == Verb::auth) {
+        auto sp = cmd.args.find(' ');
+        return "AUTH " + std::string(cmd.args.substr(0, sp));
+    }
+    return std::string(line.substr(0, 200));
+}
+}  // namespace
+
+Session::Session(tcp::socket socket, std::shared_ptr<const ListenerContext> ctx)
+    : socket_(std::move(socket)), ctx_(std::move(ctx)), id_(next_connection_id()), deadline_(socket_.get_executor()) {
+    boost::system::error_code ec;
+    auto remote = socket_.remote_endpoint(ec);
+    auto local = socket_.local_endpoint(ec);
+    remote_ip_ = endpoint_ip(remote);
+    remote_port_ = remote.port();
+    local_ip_ = endpoint_ip(local);
+    local_port_ = local.port();
+    client_ = (remote_ip_.find(':') != std::string::npos ? "[" + remote_ip_ + "]" : remote_ip_) + ":" +
+              std::to_string(remote_port_);
+}
+
+Session::~Session() {
+    if (ctx_->registry) ctx_->registry->remove(id_);
+}
+
+void Session::start() {
+    ctx_->registry->add(id_, weak_from_this());
+    asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->run(); },
+                   [self = shared_from_this()](std::exception_ptr e) {
+                       if (!e) return;
+                       try {
+                           std::rethrow_exception(e);
+                       } catch (const std::exception& ex) {
+                           log::write(log::Level::error, std::string("session failed: ") + ex.what(), self->id_,
+                                      self->client_);
+                       }
+                       self->close_transport();
+                   });
+}
+
+void Session::notify_shutdown() {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        self->shutdown_requested_ = true;
+        // An idle session is told at once; one in a transaction finishes it.
+        if (self->reading_command_ && !self->txn_) {
+            boost::system::error_code ec;
+            self->socket_.cancel(ec);
+        }
+    });
+}
+
+void Session::force_close() {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        self->forced_ = true;
+        boost::system::error_code ec;
+        self->socket_.cancel(ec);
+    });
+}
+
+asio::awaitable<void> Session::run() {
+    const auto& host = ctx_->server->hostname;
+    log::write(log::Level::info, "connect to " + ctx_->listener->name + " (" + local_ip_ + ":" +
+                                     std::to_string(local_port_) + ")", id_, client_);
+    events_ = std::make_unique<EventPipeline>(ctx_->plugins->event_handlers(), this, socket_.get_executor());
+
+    bool proceed = true;
+    if (ctx_->listener->tls == TlsMode::implicit) proceed = co_await start_tls();
+    if (proceed && ctx_->registry->shutting_down()) {
+        co_await goodbye(Reply(421, "4.3.2", host + " Service shutting down, try again later"));
+        proceed = false;
+    }
+    if (proceed && events_->wants(MAILFW_HOOK_CONNECT)) {
+        mailfw_event ev{};
+        ev.hook = MAILFW_HOOK_CONNECT;
+        proceed = !(co_await hook_rejects(ev)) && open_;
+    }
+    if (proceed) queue(Reply(220, "", host + " ESMTP mailfw ready"));
+
+    while (proceed && open_) {
+        if (close_requested_) {
+            if (close_reply_) co_await goodbye(*close_reply_);
+            break;
+        }
+        if ((shutdown_requested_ && !txn_) || forced_) {
+            co_await goodbye(Reply(421, "4.3.2", host + " Service shutting down, closing connection"));
+            break;
+        }
+        reading_command_ = true;
+        LineRead in = co_await read_line(kReadLimit);
+        reading_command_ = false;
+        if (in.status == ReadStatus::closed) {
+            if (close_requested_) continue;  // handled at the top of the loop
+            if (timed_out_) {
+                log::write(log::Level::info, "idle timeout", id_, client_);
+                co_await goodbye(Reply(421, "4.4.2", host + " Timeout waiting for a command, closing connection"));
+            } else if (shutdown_requested_ || forced_) {
+                continue;  // the top of the loop says goodbye
+            }
+            break;
+        }
+        if (in.status == ReadStatus::too_long) {
+            co_await send(Reply(500, "5.5.2", "Line too long"));
+            continue;
+        }
+        if (in.status == ReadStatus::bare_lf) {
+            co_await send(Reply(500, "5.5.2", "Bare LF in command; lines must end with CRLF"));
+            continue;
+        }
+        Command cmd = parse_command(in.line);
+        if (cmd.verb != Verb::auth && in.line.size() + 2 > kCommandLineLimit) {
+            co_await send(Reply(500, "5.5.2", "Line too long"));
+            continue;
+        }
+        log_command_ = loggable(cmd, in.line);
+        ++commands_;
+        if (events_->wants(MAILFW_HOOK_COMMAND)) {
+            mailfw_event ev{};
+            ev.hook = MAILFW_HOOK_COMMAND;
+            ev.text = {cmd.verb_text.data(), cmd.verb_text.size()};
+            ev.params = {cmd.args.data(), cmd.args.size()};
+            if (co_await hook_rejects(ev)) continue;
+        }
+        co_await dispatch(cmd, in.line);
+        if (cmd.verb == Verb::auth) wipe(in.line);  // may hold an initial response
+    }
+
+    co_await flush();
+    reset_transaction();
+    if (events_->wants(MAILFW_HOOK_DISCONNECT)) {
+        mailfw_event ev{};
+        ev.hook = MAILFW_HOOK_DISCONNECT;
+        co_await events_->fire(ev);
+    }
+    timers_.clear();
+    events_.reset();
+    close_transport();
+    log::write(log::Level::info, "disconnect after " + std::to_string(commands_) + " commands", id_, client_);
+}
+
+asio::awaitable<void> Session::dispatch(const Command& cmd, std::string_view) {
+    const auto& host = ctx_->server->hostname;
+    switch (cmd.verb) {
+        case Verb::helo:
+        case Verb::ehlo:
+            co_await cmd_ehlo(cmd);
+            break;
+        case Verb::mail:
+            co_await cmd_mail(cmd);
+            break;
+        case Verb::rcpt:
+            co_await cmd_rcpt(cmd);
+            break;
+        case Verb::data:
+            co_await cmd_data(cmd);
+            break;
+        case Verb::bdat:
+            co_await cmd_bdat(cmd);
+            break;
+        case Verb::auth:
+            co_await cmd_auth(cmd);
+            break;
+        case Verb::starttls:
+            co_await cmd_starttls(cmd);
+            break;
+        case Verb::rset:
+            if (!cmd.args.empty()) {
+                co_await send(Reply(501, "5.5.4", "Syntax: RSET takes no parameters"));
+                break;
+            }
+            reset_transaction();
+            co_await send(Reply(250, "2.0.0", "Reset state"));
+            break;
+        case Verb::noop:
+            co_await send(Reply(250, "2.0.0", "OK"));
+            break;
+        case Verb::quit:
+            co_await goodbye(Reply(221, "2.0.0", host + " closing connection"));
+            break;
+        case Verb::vrfy:
+            if (cmd.args.empty())
+                co_await send(Reply(501, "5.5.4", "Syntax: VRFY <address>"));
+            else  // RFC 5321 §3.5.3: 252 when we will not verify but will accept
+                co_await send(Reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"));
+            break;
+        case Verb::expn:
+            co_await send(Reply(502, "5.5.1", "EXPN not supported"));
+            break;
+        case Verb::help:
+            co_await cmd_help();
+            break;
+        case Verb::unknown:
+            co_await send(Reply(500, "5.5.1", "Command unrecognized"));
+            break;
+    }
+}
+
+asio::awaitable<void> Session::cmd_ehlo(const Command& cmd) {
+    bool ehlo = cmd.verb == Verb::ehlo;
+    if (!valid_helo_argument(cmd.args)) {
+        co_await send(Reply(501, "5.5.4", std::string("Syntax: ") + (ehlo ? "EHLO" : "HELO") + " hostname"));
+        co_return;
+    }
+    reset_transaction();  // RFC 5321 §4.1.4: EHLO implies RSET
+    if (events_->wants(MAILFW_HOOK_HELO)) {
+        mailfw_event ev{};
+        ev.hook = MAILFW_HOOK_HELO;
+        ev.text = {cmd.args.data(), cmd.args.size()};
+        if (co_await hook_rejects(ev)) co_return;
+    }
+    helo_ = std::string(cmd.args);
+    esmtp_ = ehlo;
+    std::string greeting = ctx_->server->hostname + " Hello " + helo_ + " [" + remote_ip_ + "]";
+    if (!ehlo) {
+        co_await send(Reply(250, "", greeting));
+        co_return;
+    }
+    std::vector<std::string> lines{greeting};
+    for (auto& k : ehlo_keywords()) lines.push_back(std::move(k));
+    co_await send(Reply(250, "", std::move(lines)));
+}
+
+std::vector<std::string> Session::ehlo_keywords() const {
+    std::vector<std::string> k{"PIPELINING", "SIZE " + std::to_string(ctx_->listener->max_message_size), "8BITMIME",
+                               "ENHANCEDSTATUSCODES", "CHUNKING"};
+    if (ctx_->listener->tls == TlsMode::starttls && ctx_->tls && !tls_) k.push_back("STARTTLS");
+    std::string auth;
+    for (const auto& m : ctx_->plugins->server_mechs())
+        if (mechanism_usable(m)) auth += " " + m.name;
+    if (!auth.empty()) k.push_back("AUTH" + auth);
+    k.push_back("HELP");
+    return k;
+}
+
+bool Session::mechanism_usable(const ServerMech& m) const {
+    // MS-XLOGIN 5.1: mechanisms that carry a reusable password are not
+    // offered in the clear unless the listener says so.
+    return !(m.flags & MAILFW_MECH_PLAINTEXT) || tls_ || ctx_->listener->allow_plaintext_auth;
+}
+
+asio::awaitable<void> Session::cmd_starttls(const Command& cmd) {
+    if (tls_) {
+        co_await send(Reply(503, "5.5.1", "TLS already active"));
+        co_return;
+    }
+    if (ctx_->listener->tls != TlsMode::starttls || !ctx_->tls) {
+        co_await send(Reply(502, "5.5.1", "STARTTLS not available on this listener"));
+        co_return;
+    }
+    if (!cmd.args.empty()) {
+        co_await send(Reply(501, "5.5.4", "Syntax: STARTTLS takes no parameters"));
+        co_return;
+    }
+    queue(Reply(220, "2.0.0", "Ready to start TLS"));
+    co_await flush();
+    // RFC 3207 §4.2 / CVE-2011-0411: anything the client pipelined after
+    // STARTTLS was sent in the clear and must not be taken as a command.
+    if (!buffered().empty()) {
+        log::write(log::Level::warning,
+                   "discarded " + std::to_string(buffered().size()) + " bytes pipelined after STARTTLS", id_, client_);
+        consume(buffered().size());
+    }
+    if (!co_await start_tls()) co_return;
+    // RFC 3207 §4.2: the session starts over; the client must EHLO again.
+    reset_transaction();
+    helo_.clear();
+    esmtp_ = false;
+    auth_user_.clear();
+    auth_mechanism_.clear();
+    auth_detail_.clear();
+}
+
+asio::awaitable<void> Session::cmd_help() {
+    std::vector<std::string> lines;  // (built first: g++ 12 mishandles braced lists in co_await)
+    lines.emplace_back("mailfw; commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY");
+    lines.emplace_back("HELP STARTTLS AUTH; see RFC 5321");
+    co_await send(Reply(214, "2.0.0", std::move(lines)));
+}
+
+asio::awaitable<bool> Session::hook_rejects(mailfw_event ev) {
+    Verdict v = co_await events_->fire(ev);
+    if (!v.stops() || v.action == MAILFW_ACCEPT) co_return false;
+    log::write(log::Level::info, "hook " + std::to_string(ev.hook) + " stopped by " + v.plugin, id_, client_);
+    if (v.action == MAILFW_DISCONNECT) {
+        co_await flush();
+        open_ = false;
+        co_return true;
+    }
+    Reply r = reply_for(v);
+    if (v.delay_ms) {
+        co_await flush();
+        asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(v.delay_ms));
+        boost::system::error_code ec;
+        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (v.closes())
+        co_await goodbye(std::move(r));
+    else
+        co_await send(std::move(r));
+    co_return true;
+}
+
+asio::awaitable<void> Session::goodbye(Reply r) {
+    co_await send(std::move(r));
+    co_await flush();
+    open_ = false;
+}
+
+void Session::reset_transaction() {
+    if (!txn_) return;
+    events_->close_transaction();
+    txn_.reset();  // removes the spool file of an unfinished message
+}
+
+}  // namespace mailfw::smtp

@@ -1,0 +1,156 @@
+// One SMTP server session (RFC 5321 §4.1.4 state machine) as a C++20
+// coroutine on its connection's strand. The state lives here; the files
+// split the work: session.cpp (the command loop and the simple commands),
+// session_io.cpp (lines, pipelined output, TLS, deadlines), session_auth.cpp
+// (AUTH), session_data.cpp (MAIL/RCPT/DATA/BDAT and delivery),
+// session_plugin_api.cpp (what plugins see through mailfw_session).
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plugin/session_handle.hpp"
+#include "server/listener_context.hpp"
+#include "smtp/command.hpp"
+#include "smtp/event_pipeline.hpp"
+#include "smtp/header_scanner.hpp"
+#include "smtp/reply.hpp"
+#include "spool/spool_file.hpp"
+
+namespace mailfw::smtp {
+
+class Session final : public mailfw_session, public std::enable_shared_from_this<Session> {
+public:
+    Session(boost::asio::ip::tcp::socket socket, std::shared_ptr<const ListenerContext> ctx);
+    ~Session() override;
+
+    void start();
+    // Thread-safe; from the server. shutdown: finish the transaction in
+    // flight, then 421 4.3.2. force_close: 421 4.3.2 now (grace expired).
+    void notify_shutdown();
+    void force_close();
+
+    // mailfw_session (plugin-facing, see plugin/session_handle.hpp)
+    void fill_info(mailfw_session_info& out) override;
+    uint64_t start_timer(uint64_t delay_ms, mailfw_timer_fn fire, void* user_data) override;
+    void cancel_timer(uint64_t id) override;
+    void close_with(const mailfw_verdict* reply) override;
+    Notes* notes(int scope) override;
+    void set_auth_identity(std::string_view user, std::string_view detail) override;
+
+private:
+    using tcp = boost::asio::ip::tcp;
+    template <class T>
+    using awaitable = boost::asio::awaitable<T>;
+
+    // ---- I/O (session_io.cpp)
+    enum class ReadStatus { line, too_long, bare_lf, closed };
+    struct LineRead {
+        ReadStatus status;
+        std::string line;
+    };
+    awaitable<LineRead> read_line(size_t limit);   // limit includes CRLF
+    awaitable<bool> fill();                         // more bytes into inbuf_; false: connection over
+    awaitable<void> flush();                        // sends queued replies
+    void queue(const Reply& r);                     // + log line
+    awaitable<void> send(Reply r);                  // queue, REPLY hook, delays
+    awaitable<bool> start_tls();
+    void arm_deadline();
+    void disarm_deadline();
+    void close_transport();
+    std::string_view buffered() const { return std::string_view(inbuf_).substr(inpos_); }
+    void consume(size_t n);
+
+    // ---- the command loop (session.cpp)
+    awaitable<void> run();
+    awaitable<void> dispatch(const Command& cmd, std::string_view line);
+    awaitable<void> cmd_ehlo(const Command& cmd);
+    awaitable<void> cmd_starttls(const Command& cmd);
+    awaitable<void> cmd_help();
+    std::vector<std::string> ehlo_keywords() const;
+    bool mechanism_usable(const ServerMech& m) const;
+    awaitable<bool> hook_rejects(mailfw_event ev);  // sends the reply; true: stop
+    awaitable<void> goodbye(Reply r);               // reply, then close
+    void reset_transaction();
+    bool wants_close() const { return close_requested_ || !open_; }
+
+    // ---- AUTH (session_auth.cpp)
+    awaitable<void> cmd_auth(const Command& cmd);
+
+    // ---- transactions (session_data.cpp)
+    awaitable<void> cmd_mail(const Command& cmd);
+    awaitable<void> cmd_rcpt(const Command& cmd);
+    awaitable<void> cmd_data(const Command& cmd);
+    awaitable<void> cmd_bdat(const Command& cmd);
+    awaitable<void> discard_bytes(uint64_t n);
+    bool begin_message();
+    void take_message_bytes(std::string_view bytes);
+    awaitable<std::optional<Reply>> end_message();  // nullopt: a hook already answered
+    awaitable<Reply> deliver();
+
+    struct Transaction {
+        std::string mail_from;
+        std::vector<std::string> rcpts;
+        bool rcpt_attempted = false;
+        bool eight_bit = false;
+        // the message being received (DATA or a BDAT sequence)
+        std::string id;
+        std::unique_ptr<SpoolFile> spool;
+        std::unique_ptr<HeaderScanner> headers;
+        bool headers_reported = false;
+        bool bdat = false;
+        uint64_t bytes = 0;
+        bool too_big = false;
+        bool write_failed = false;
+        Notes notes;
+    };
+
+    // connection
+    tcp::socket socket_;
+    std::unique_ptr<boost::asio::ssl::stream<tcp::socket&>> tls_;
+    std::shared_ptr<const ListenerContext> ctx_;
+    const uint64_t id_;
+    std::string client_;        // "ip:port" for logs
+    std::string remote_ip_, local_ip_;
+    uint16_t remote_port_ = 0, local_port_ = 0;
+    std::unique_ptr<EventPipeline> events_;
+
+    // I/O state
+    std::string inbuf_;
+    size_t inpos_ = 0;
+    std::string outbuf_;
+    boost::asio::steady_timer deadline_;
+    bool timed_out_ = false;
+    bool reading_command_ = false;
+    bool open_ = true;
+
+    // lifecycle requests from outside the coroutine
+    bool shutdown_requested_ = false;
+    bool forced_ = false;
+    bool close_requested_ = false;
+    std::optional<Reply> close_reply_;
+
+    // SMTP state
+    std::string helo_;
+    bool esmtp_ = false;
+    std::string auth_user_, auth_mechanism_, auth_detail_;
+    std::string pending_identity_, pending_detail_;
+    std::optional<Transaction> txn_;
+    Notes connection_notes_;
+    unsigned commands_ = 0;
+    std::string log_command_;  // the command being answered, as logged
+    uint64_t deadline_generation_ = 0;
+
+    // plugin timers
+    std::map<uint64_t, std::unique_ptr<boost::asio::steady_timer>> timers_;
+    uint64_t next_timer_id_ = 1;
+};
+
+}  // namespace mailfw::smtp

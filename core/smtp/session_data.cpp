@@ -1,0 +1,419 @@
+// Mail transactions: MAIL, RCPT, DATA (RFC 5321 §4.1.1), BDAT (RFC 3030),
+// streaming the message to the spool and handing it to the delivery plugin.
+// The 250 goes out only once delivery reports the message durable.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <mailfw/plugin.hpp>
+
+#include "smtp/data_decoder.hpp"
+#include "smtp/session.hpp"
+#include "smtp/trace_header.hpp"
+#include "util/log.hpp"
+
+namespace mailfw::smtp {
+
+namespace asio = boost::asio;
+
+namespace {
+// A safety net against absurd envelopes; policy limits come from plugins.
+constexpr size_t kMaxRecipients = 1000;
+constexpr uint32_t kDefaultDeliveryTimeoutMs = 60000;
+
+std::optional<uint64_t> parse_size_param(std::string_view v) {
+    if (v.empty() || v.size() > 19) return std::nullopt;
+    uint64_t n = 0;
+    for (char c : v) {
+        if (c < '0' || c > '9') return std::nullopt;
+        n = n * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return n;
+}
+}  // namespace
+
+asio::awaitable<void> Session::cmd_mail(const Command& cmd) {
+    const auto& l = *ctx_->listener;
+    if (helo_.empty()) {
+        co_await send(Reply(503, "5.5.1", "Send EHLO or HELO first"));
+        co_return;
+    }
+    if (l.auth_required && auth_user_.empty()) {
+        co_await send(Reply(530, "5.7.0", "Authentication required"));
+        co_return;
+    }
+    if (txn_) {
+        co_await send(Reply(503, "5.5.1", "Nested MAIL command"));
+        co_return;
+    }
+    if (shutdown_requested_) {
+        co_await goodbye(Reply(421, "4.3.2", ctx_->server->hostname + " Service shutting down, closing connection"));
+        co_return;
+    }
+    PathResult parsed = parse_mail_from(cmd.args);
+    if (!parsed.path) {
+        co_await send(Reply(501, "5.5.4", "Syntax: MAIL FROM:<address>: " + parsed.error));
+        co_return;
+    }
+    const Path& path = *parsed.path;
+    bool eight_bit = false;
+    uint64_t declared = 0;
+    for (const auto& p : path.params) {
+        if (!esmtp_) {
+            co_await send(Reply(555, "5.5.4", "MAIL parameters need EHLO"));
+            co_return;
+        }
+        if (p.keyword == "SIZE") {  // RFC 1870 §6
+            auto n = p.value ? parse_size_param(*p.value) : std::nullopt;
+            if (!n) {
+                co_await send(Reply(501, "5.5.4", "Syntax: SIZE=<octets>"));
+                co_return;
+            }
+            if (*n > l.max_message_size) {
+                co_await send(Reply(552, "5.3.4", "Message size exceeds fixed maximum message size (" +
+                                                      std::to_string(l.max_message_size) + " octets)"));
+                co_return;
+            }
+            declared = *n;
+        } else if (p.keyword == "BODY") {  // RFC 6152
+            std::string v = p.value.value_or("");
+            for (auto& c : v) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            if (v != "7BIT" && v != "8BITMIME") {
+                co_await send(Reply(501, "5.5.4", "Syntax: BODY=7BIT or BODY=8BITMIME"));
+                co_return;
+            }
+            eight_bit = v == "8BITMIME";
+        } else if (p.keyword == "AUTH") {
+            // RFC 4954 §5: accepted; we do not relay the identity onwards.
+        } else {
+            co_await send(Reply(555, "5.5.4", "Unsupported MAIL parameter " + p.keyword));
+            co_return;
+        }
+    }
+    if (events_->wants(MAILFW_HOOK_MAIL)) {
+        mailfw_event ev{};
+        ev.hook = MAILFW_HOOK_MAIL;
+        ev.text = {path.address.data(), path.address.size()};
+        ev.params = {cmd.args.data(), cmd.args.size()};
+        ev.bytes = declared;
+        if (co_await hook_rejects(ev)) co_return;
+    }
+    txn_.emplace();
+    txn_->mail_from = path.address;
+    txn_->eight_bit = eight_bit;
+    events_->open_transaction();
+    co_await send(Reply(250, "2.1.0", "Sender <" + path.address + "> OK"));
+}
+
+asio::awaitable<void> Session::cmd_rcpt(const Command& cmd) {
+    if (!txn_) {
+        if (ctx_->listener->auth_required && auth_user_.empty())
+            co_await send(Reply(530, "5.7.0", "Authentication required"));
+        else
+            co_await send(Reply(503, "5.5.1", "Need MAIL before RCPT"));
+        co_return;
+    }
+    if (txn_->bdat) {
+        co_await send(Reply(503, "5.5.1", "RCPT not allowed after BDAT"));
+        co_return;
+    }
+    txn_->rcpt_attempted = true;
+    PathResult parsed = parse_rcpt_to(cmd.args);
+    if (!parsed.path) {
+        co_await send(Reply(501, "5.5.4", "Syntax: RCPT TO:<address>: " + parsed.error));
+        co_return;
+    }
+    const Path& path = *parsed.path;
+    if (!path.params.empty()) {
+        co_await send(Reply(555, "5.5.4", "Unsupported RCPT parameter " + path.params.front().keyword));
+        co_return;
+    }
+    if (txn_->rcpts.size() >= kMaxRecipients) {
+        co_await send(Reply(452, "4.5.3", "Too many recipients"));
+        co_return;
+    }
+    if (events_->wants(MAILFW_HOOK_RCPT)) {
+        mailfw_event ev{};
+        ev.hook = MAILFW_HOOK_RCPT;
+        ev.text = {path.address.data(), path.address.size()};
+        ev.count = static_cast<uint32_t>(txn_->rcpts.size());
+        if (co_await hook_rejects(ev)) co_return;
+    }
+    txn_->rcpts.push_back(path.address);
+    co_await send(Reply(250, "2.1.5", "Recipient <" + path.address + "> OK"));
+}
+
+bool Session::begin_message() {
+    txn_->id = make_queue_id();
+    try {
+        txn_->spool = std::make_unique<SpoolFile>(ctx_->server->spool_dir, txn_->id);
+    } catch (const std::exception& e) {
+        log::write(log::Level::error, std::string("spool: ") + e.what(), id_, client_);
+        return false;
+    }
+    txn_->headers = std::make_unique<HeaderScanner>(ctx_->server->hostname);
+    return true;
+}
+
+void Session::take_message_bytes(std::string_view bytes) {
+    Transaction& t = *txn_;
+    t.bytes += bytes.size();
+    if (!t.headers->headers_complete()) t.headers->feed(bytes);
+    if (t.bytes > ctx_->listener->max_message_size) t.too_big = true;
+    if (t.too_big || t.write_failed) return;  // keep reading to stay in sync, store nothing
+    try {
+        t.spool->append(bytes);
+    } catch (const std::exception& e) {
+        log::write(log::Level::error, std::string("spool: ") + e.what(), id_, client_);
+        t.write_failed = true;
+    }
+}
+
+asio::awaitable<void> Session::cmd_data(const Command& cmd) {
+    if (!txn_) {
+        if (ctx_->listener->auth_required && auth_user_.empty())
+            co_await send(Reply(530, "5.7.0", "Authentication required"));
+        else
+            co_await send(Reply(503, "5.5.1", "Need MAIL command"));
+        co_return;
+    }
+    if (!cmd.args.empty()) {
+        co_await send(Reply(501, "5.5.4", "Syntax: DATA takes no parameters"));
+        co_return;
+    }
+    if (txn_->bdat) {
+        co_await send(Reply(503, "5.5.1", "DATA not allowed after BDAT"));
+        co_return;
+    }
+    if (txn_->rcpts.empty()) {
+        if (txn_->rcpt_attempted)  // RFC 2920 §3.1: pipelined RCPTs all failed
+            co_await send(Reply(554, "5.5.1", "No valid recipients"));
+        else
+            co_await send(Reply(503, "5.5.1", "Need RCPT before DATA"));
+        co_return;
+    }
+    if (!begin_message()) {
+        co_await send(Reply(451, "4.3.0", "Cannot store the message now, try again later"));
+        co_return;
+    }
+    co_await send(Reply(354, "", "End data with <CR><LF>.<CR><LF>"));
+
+    DataDecoder decoder;
+    std::string chunk;
+    for (;;) {
+        if (!buffered().empty()) {
+            chunk.clear();
+            consume(decoder.feed(buffered(), chunk));
+            if (!chunk.empty()) take_message_bytes(chunk);
+            if (decoder.status() != DataDecoder::Status::need_more) break;
+            continue;
+        }
+        if (!co_await fill()) {
+            log::write(log::Level::info, "connection lost during DATA; nothing kept", id_, client_);
+            reset_transaction();
+            if (timed_out_)
+                co_await goodbye(Reply(421, "4.4.2", ctx_->server->hostname + " Timeout during DATA, closing connection"));
+            else if (forced_)
+                co_await goodbye(Reply(421, "4.3.2", ctx_->server->hostname + " Service shutting down, closing connection"));
+            open_ = false;
+            co_return;
+        }
+    }
+    log_command_ = "DATA (end of message)";
+    if (decoder.status() == DataDecoder::Status::failed) {
+        // SMTP smuggling defence: a bare CR or LF may hide a second message
+        // behind a fake end of data, so we cannot resynchronise: close.
+        log::write(log::Level::warning,
+                   std::string("rejected DATA: bare ") +
+                       (decoder.error() == DataDecoder::Error::bare_cr ? "CR" : "LF") + " in message text",
+                   id_, client_);
+        reset_transaction();
+        co_await goodbye(Reply(554, "5.5.2", "Bare CR or LF in message text; lines must end with CRLF"));
+        co_return;
+    }
+    if (decoder.error() == DataDecoder::Error::line_too_long) {
+        reset_transaction();
+        co_await send(Reply(500, "5.5.2", "Line too long in message text (limit 1000 octets with CRLF)"));
+        co_return;
+    }
+    if (auto reply = co_await end_message()) co_await send(std::move(*reply));
+}
+
+asio::awaitable<void> Session::discard_bytes(uint64_t n) {
+    while (n > 0) {
+        if (buffered().empty() && !co_await fill()) {
+            open_ = false;
+            co_return;
+        }
+        size_t take = static_cast<size_t>(std::min<uint64_t>(n, buffered().size()));
+        consume(take);
+        n -= take;
+    }
+}
+
+asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
+    auto args = parse_bdat(cmd.args);
+    if (!args) {
+        // Without a valid size we cannot find the end of the chunk; its
+        // bytes must never be read as commands, so the session ends here.
+        co_await goodbye(Reply(501, "5.5.4", "Syntax: BDAT size [LAST]; closing connection"));
+        co_return;
+    }
+    Reply refusal;
+    if (!txn_ && ctx_->listener->auth_required && auth_user_.empty())
+        refusal = Reply(530, "5.7.0", "Authentication required");
+    else if (!txn_)
+        refusal = Reply(503, "5.5.1", "Need MAIL command");
+    else if (txn_->rcpts.empty())
+        refusal = txn_->rcpt_attempted ? Reply(554, "5.5.1", "No valid recipients")
+                                       : Reply(503, "5.5.1", "Need RCPT before BDAT");
+    else if (!txn_->bdat && !begin_message())
+        refusal = Reply(451, "4.3.0", "Cannot store the message now, try again later");
+    if (refusal.code) {
+        co_await discard_bytes(args->size);  // RFC 3030 §2: the chunk is read regardless
+        co_await send(std::move(refusal));
+        co_return;
+    }
+    txn_->bdat = true;
+    uint64_t left = args->size;
+    while (left > 0) {
+        if (buffered().empty() && !co_await fill()) {
+            log::write(log::Level::info, "connection lost during BDAT; nothing kept", id_, client_);
+            reset_transaction();
+            if (timed_out_)
+                co_await goodbye(Reply(421, "4.4.2", ctx_->server->hostname + " Timeout during BDAT, closing connection"));
+            open_ = false;
+            co_return;
+        }
+        size_t take = static_cast<size_t>(std::min<uint64_t>(left, buffered().size()));
+        take_message_bytes(buffered().substr(0, take));
+        consume(take);
+        left -= take;
+    }
+    if (txn_->too_big) {
+        reset_transaction();
+        co_await send(Reply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
+        co_return;
+    }
+    if (!args->last) {
+        co_await send(Reply(250, "2.0.0", std::to_string(args->size) + " octets received"));
+        co_return;
+    }
+    if (auto reply = co_await end_message()) co_await send(std::move(*reply));
+}
+
+asio::awaitable<std::optional<Reply>> Session::end_message() {
+    Transaction& t = *txn_;
+    if (t.too_big) {
+        reset_transaction();
+        co_return Reply(552, "5.3.4", "Message size exceeds fixed maximum message size");
+    }
+    if (t.write_failed) {
+        reset_transaction();
+        co_return Reply(451, "4.3.0", "Local error storing the message, try again later");
+    }
+    if (events_->wants(MAILFW_HOOK_DATA_HEADERS)) {
+        mailfw_event ev{};
+        ev.hook = MAILFW_HOOK_DATA_HEADERS;
+        ev.bytes = t.headers->header_bytes();
+        ev.count = t.headers->received_count();
+        ev.local_count = t.headers->local_received_count();
+        if (co_await hook_rejects(ev)) {
+            reset_transaction();
+            co_return std::nullopt;
+        }
+    }
+    if (events_->wants(MAILFW_HOOK_DATA_END)) {
+        mailfw_event ev{};
+        ev.hook = MAILFW_HOOK_DATA_END;
+        ev.bytes = t.bytes;
+        if (co_await hook_rejects(ev)) {
+            reset_transaction();
+            co_return std::nullopt;
+        }
+    }
+    Reply r = co_await deliver();
+    reset_transaction();
+    co_return r;
+}
+
+asio::awaitable<Reply> Session::deliver() {
+    Transaction& t = *txn_;
+    const Delivery* d = ctx_->plugins->delivery();
+    if (!d || !d->table.deliver) co_return Reply(451, "4.3.0", "No delivery configured, try again later");
+    try {
+        t.spool->finish();
+    } catch (const std::exception& e) {
+        log::write(log::Level::error, std::string("spool: ") + e.what(), id_, client_);
+        co_return Reply(451, "4.3.0", "Local error storing the message, try again later");
+    }
+    TraceInfo ti;
+    ti.helo = helo_;
+    ti.client_address = remote_ip_;
+    ti.server_hostname = ctx_->server->hostname;
+    ti.queue_id = t.id;
+    ti.esmtp = esmtp_;
+    ti.tls = static_cast<bool>(tls_);
+    ti.auth_user = auth_user_;
+    ti.recipients = t.rcpts;
+    ti.when = std::chrono::system_clock::now();
+    const std::string trace = received_header(ti);
+    const std::string spool_path = t.spool->path().string();
+    std::vector<mailfw_str> rcpts;
+    for (const auto& r : t.rcpts) rcpts.push_back(mailfw::str(r));
+
+    mailfw_message m{};
+    m.struct_size = sizeof m;
+    m.id = mailfw::str(t.id);
+    m.mail_from = mailfw::str(t.mail_from);
+    m.rcpts = rcpts.data();
+    m.rcpt_count = rcpts.size();
+    m.spool_path = mailfw::str(spool_path);
+    m.size = t.spool->size();
+    m.trace = mailfw::str(trace);
+    m.eight_bit = t.eight_bit ? 1u : 0u;
+    m.session = this;
+
+    mailfw_delivery_result result{};
+    result.struct_size = sizeof result;
+    auto token = std::make_shared<Completion>(socket_.get_executor());
+    int status;
+    if (d->table.flags & MAILFW_DELIVERY_BLOCKING) {
+        // Disk I/O and fsync happen on the worker pool, never on a network thread.
+        status = co_await asio::co_spawn(
+            ctx_->blocking->get_executor(),
+            [&]() -> asio::awaitable<int> { co_return d->table.deliver(d->instance, &m, &result, token.get()); },
+            asio::use_awaitable);
+    } else {
+        status = d->table.deliver(d->instance, &m, &result, token.get());
+    }
+    std::string text(mailfw::view(result.text)), enhanced(mailfw::view(result.enhanced));
+    uint32_t code = result.code;
+    if (status == MAILFW_PENDING) {
+        auto deadline = std::chrono::milliseconds(d->table.timeout_ms ? d->table.timeout_ms : kDefaultDeliveryTimeoutMs);
+        if (co_await token->wait(deadline)) {
+            status = static_cast<int>(token->delivery().status);
+            code = token->delivery().code;
+            text = token->delivery_text();
+            enhanced = token->delivery_enhanced();
+        } else {
+            status = MAILFW_DELIVERY_TEMPFAIL;
+            text = "Delivery did not confirm in time, try again later";
+        }
+    }
+    for (auto& c : text)
+        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+    std::string summary = "message " + t.id + " from <" + t.mail_from + "> to " + std::to_string(t.rcpts.size()) +
+                          " recipient(s), " + std::to_string(m.size) + " bytes: ";
+    if (status == MAILFW_DELIVERY_DURABLE || status == MAILFW_DELIVERY_ACCEPTED) {
+        log::write(log::Level::info, summary + "delivered by " + d->plugin, id_, client_);
+        co_return Reply(250, "2.0.0", "Ok: queued as " + t.id);
+    }
+    bool perm = status == MAILFW_DELIVERY_PERMFAIL;
+    log::write(log::Level::warning, summary + (perm ? "rejected" : "deferred") + " by " + d->plugin + ": " + text,
+               id_, client_);
+    int c = perm ? ((code >= 500 && code <= 599) ? static_cast<int>(code) : 554)
+                 : ((code >= 400 && code <= 499) ? static_cast<int>(code) : 451);
+    if (text.empty()) text = perm ? "Delivery failed" : "Delivery failed temporarily, try again later";
+    co_return Reply(c, normalize_enhanced(c, enhanced.empty() ? (perm ? "5.3.0" : "4.3.0") : enhanced), text);
+}
+
+}  // namespace mailfw::smtp

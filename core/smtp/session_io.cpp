@@ -1,0 +1,175 @@
+// Bytes in and out: CRLF lines with limits, batched replies (PIPELINING),
+// TLS, and the inactivity deadline that guards every read and write.
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "smtp/session.hpp"
+#include "util/log.hpp"
+
+namespace mailfw::smtp {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr size_t kReadChunk = 16 * 1024;
+}
+
+void Session::consume(size_t n) {
+    inpos_ += n;
+    if (inpos_ >= inbuf_.size()) {
+        inbuf_.clear();
+        inpos_ = 0;
+    }
+}
+
+asio::awaitable<Session::LineRead> Session::read_line(size_t limit) {
+    bool discarding = false;  // inside a line already known to be too long
+    size_t scanned = 0;       // bytes of the current line already searched
+    for (;;) {
+        std::string_view avail = buffered();
+        size_t nl = avail.find('\n', scanned);
+        if (nl != std::string_view::npos) {
+            bool cr = nl > 0 && avail[nl - 1] == '\r';
+            size_t len = cr ? nl - 1 : nl;
+            LineRead r{ReadStatus::line, {}};
+            if (discarding || len + 2 > limit)
+                r.status = ReadStatus::too_long;
+            else if (!cr)
+                r.status = ReadStatus::bare_lf;
+            else
+                r.line.assign(avail.substr(0, len));
+            consume(nl + 1);
+            co_return r;
+        }
+        if (avail.size() > limit) {
+            // Keep a trailing CR: it may pair with the next read's LF.
+            bool keep_cr = avail.back() == '\r';
+            consume(avail.size() - (keep_cr ? 1 : 0));
+            discarding = true;
+            scanned = 0;
+        } else {
+            scanned = avail.size();
+        }
+        if (!co_await fill()) co_return LineRead{ReadStatus::closed, {}};
+    }
+}
+
+asio::awaitable<bool> Session::fill() {
+    if (!open_ || close_requested_ || forced_) co_return false;
+    // PIPELINING (RFC 2920 §3.2): replies wait until we need more input,
+    // so a pipelined group gets its replies in one write.
+    co_await flush();
+    if (!open_) co_return false;
+    if (inpos_ > 0) {
+        inbuf_.erase(0, inpos_);
+        inpos_ = 0;
+    }
+    size_t old = inbuf_.size();
+    inbuf_.resize(old + kReadChunk);
+    boost::system::error_code ec;
+    size_t n = 0;
+    arm_deadline();
+    auto buf = asio::buffer(inbuf_.data() + old, kReadChunk);
+    if (tls_)
+        n = co_await tls_->async_read_some(buf, asio::redirect_error(asio::use_awaitable, ec));
+    else
+        n = co_await socket_.async_read_some(buf, asio::redirect_error(asio::use_awaitable, ec));
+    disarm_deadline();
+    inbuf_.resize(old + n);
+    if (ec) {
+        if (ec != asio::error::eof && ec != asio::error::operation_aborted)
+            log::write(log::Level::debug, "read: " + ec.message(), id_, client_);
+        co_return false;
+    }
+    co_return true;
+}
+
+asio::awaitable<void> Session::flush() {
+    if (outbuf_.empty() || !open_) co_return;
+    boost::system::error_code ec;
+    arm_deadline();
+    if (tls_)
+        co_await asio::async_write(*tls_, asio::buffer(outbuf_), asio::redirect_error(asio::use_awaitable, ec));
+    else
+        co_await asio::async_write(socket_, asio::buffer(outbuf_), asio::redirect_error(asio::use_awaitable, ec));
+    disarm_deadline();
+    outbuf_.clear();
+    if (ec) {
+        log::write(log::Level::debug, "write: " + ec.message(), id_, client_);
+        open_ = false;
+    }
+}
+
+void Session::queue(const Reply& r) {
+    outbuf_ += format(r);
+    log::write(log::Level::info, (log_command_.empty() ? std::string("-") : log_command_) + " -> " +
+                                     std::to_string(r.code) + (r.enhanced.empty() ? "" : " " + r.enhanced),
+                                 id_, client_);
+}
+
+asio::awaitable<void> Session::send(Reply r) {
+    if (events_ && events_->wants(MAILFW_HOOK_REPLY)) {
+        std::string first = r.lines.empty() ? std::string() : r.lines.front();
+        mailfw_event ev{};
+        ev.hook = MAILFW_HOOK_REPLY;
+        ev.code = static_cast<uint32_t>(r.code);
+        ev.text = {first.data(), first.size()};
+        Verdict v = co_await events_->fire(ev);
+        if (v.delay_ms) {  // e.g. the tarpit: hold this reply back
+            co_await flush();
+            asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(v.delay_ms));
+            boost::system::error_code ec;
+            co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        if (v.closes()) close_requested_ = true;
+    }
+    queue(r);
+}
+
+asio::awaitable<bool> Session::start_tls() {
+    if (!ctx_->tls) co_return false;
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *ctx_->tls);
+    boost::system::error_code ec;
+    arm_deadline();
+    co_await tls_->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+    disarm_deadline();
+    if (ec) {
+        log::write(log::Level::warning, "TLS handshake failed: " + ec.message(), id_, client_);
+        open_ = false;
+        co_return false;
+    }
+    SSL* ssl = tls_->native_handle();
+    log::write(log::Level::info, std::string("TLS established: ") + SSL_get_version(ssl) + " " +
+                                     SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)),
+               id_, client_);
+    co_return true;
+}
+
+void Session::arm_deadline() {
+    timed_out_ = false;
+    uint64_t generation = ++deadline_generation_;
+    deadline_.expires_after(std::chrono::milliseconds(ctx_->listener->idle_timeout_ms));
+    deadline_.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        // A stale expiry (the I/O finished and a new deadline was armed) is ignored.
+        if (ec || !self || self->deadline_generation_ != generation) return;
+        self->timed_out_ = true;
+        boost::system::error_code ignored;
+        self->socket_.cancel(ignored);
+    });
+}
+
+void Session::disarm_deadline() {
+    ++deadline_generation_;
+    deadline_.cancel();
+}
+
+void Session::close_transport() {
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    open_ = false;
+}
+
+}  // namespace mailfw::smtp

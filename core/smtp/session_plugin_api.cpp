@@ -1,0 +1,72 @@
+// What plugins see of a session through mailfw_session: its description,
+// timers on its strand, notes, a way to close it, and the identity a SASL
+// mechanism reports.
+#include <mailfw/plugin.hpp>
+
+#include "smtp/session.hpp"
+#include "smtp/verdict.hpp"
+
+namespace mailfw::smtp {
+
+namespace asio = boost::asio;
+
+void Session::fill_info(mailfw_session_info& out) {
+    std::memset(&out, 0, sizeof out);
+    out.struct_size = sizeof out;
+    out.connection_id = id_;
+    out.listener = mailfw::str(ctx_->listener->name);
+    out.role = ctx_->listener->role == Role::relay ? MAILFW_ROLE_RELAY : MAILFW_ROLE_GATEWAY;
+    out.remote_address = mailfw::str(remote_ip_);
+    out.remote_port = remote_port_;
+    out.local_address = mailfw::str(local_ip_);
+    out.local_port = local_port_;
+    out.helo = mailfw::str(helo_);
+    out.tls = tls_ ? 1u : 0u;
+    out.auth_user = mailfw::str(auth_user_);
+    out.auth_mechanism = mailfw::str(auth_mechanism_);
+    out.server_hostname = mailfw::str(ctx_->server->hostname);
+    out.in_transaction = txn_ ? 1u : 0u;
+}
+
+uint64_t Session::start_timer(uint64_t delay_ms, mailfw_timer_fn fire, void* user_data) {
+    if (!fire) return 0;
+    uint64_t id = next_timer_id_++;
+    auto timer = std::make_unique<asio::steady_timer>(socket_.get_executor(), std::chrono::milliseconds(delay_ms));
+    timer->async_wait([weak = weak_from_this(), id, fire, user_data](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (ec || !self || !self->timers_.erase(id)) return;
+        fire(user_data, id);
+    });
+    timers_.emplace(id, std::move(timer));
+    return id;
+}
+
+void Session::cancel_timer(uint64_t id) { timers_.erase(id); }
+
+void Session::close_with(const mailfw_verdict* reply) {
+    // Runs on the strand (from a hook or a timer). The loop sends the reply
+    // at its next step; a session waiting for a command is woken up.
+    Verdict v = from_c(reply);
+    close_requested_ = true;
+    if (reply && v.action != MAILFW_DISCONNECT) {
+        if (v.action == MAILFW_CONTINUE || v.action == MAILFW_ACCEPT) v.action = MAILFW_DENYSOFT_DISCONNECT;
+        close_reply_ = reply_for(v);
+    }
+    if (reading_command_) {
+        boost::system::error_code ec;
+        socket_.cancel(ec);
+    }
+}
+
+Notes* Session::notes(int scope) {
+    if (scope == MAILFW_NOTE_CONNECTION) return &connection_notes_;
+    if (scope == MAILFW_NOTE_TRANSACTION && txn_) return &txn_->notes;
+    return nullptr;
+}
+
+void Session::set_auth_identity(std::string_view user, std::string_view detail) {
+    pending_identity_ = std::string(user);
+    pending_detail_ = std::string(detail);
+}
+
+}  // namespace mailfw::smtp

@@ -1,0 +1,45 @@
+#include "smtp/verdict.hpp"
+
+#include <mailfw/plugin.hpp>
+
+namespace mailfw::smtp {
+
+Verdict from_c(const mailfw_verdict* p) {
+    mailfw_verdict v = mailfw::copy_struct(p);
+    Verdict out;
+    out.action = v.action <= MAILFW_DISCONNECT ? v.action : static_cast<uint32_t>(MAILFW_CONTINUE);
+    out.code = v.code;
+    out.enhanced = std::string(mailfw::view(v.enhanced));
+    out.text = std::string(mailfw::view(v.text));
+    out.delay_ms = v.delay_ms;
+    return out;
+}
+
+Reply reply_for(const Verdict& v) {
+    int def_code = 550;
+    const char* def_enh = "5.7.1";
+    const char* def_text = "Rejected by policy";
+    switch (v.action) {
+        case MAILFW_DENYSOFT:
+            def_code = 450, def_enh = "4.7.1", def_text = "Temporarily rejected, try again later";
+            break;
+        case MAILFW_DENY_DISCONNECT:
+            def_code = 554, def_enh = "5.7.1", def_text = "Rejected by policy, closing connection";
+            break;
+        case MAILFW_DENYSOFT_DISCONNECT:
+            def_code = 421, def_enh = "4.7.0", def_text = "Try again later, closing connection";
+            break;
+        default:
+            break;
+    }
+    bool soft = v.action == MAILFW_DENYSOFT || v.action == MAILFW_DENYSOFT_DISCONNECT;
+    int code = def_code;
+    if (v.code >= 400 && v.code <= 599 && (v.code < 500) == soft) code = static_cast<int>(v.code);
+    std::string text;
+    for (char c : v.text) text += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;  // one line, no CRLF injection
+    if (text.empty()) text = def_text;
+    std::string enh = normalize_enhanced(code, v.enhanced.empty() ? std::string_view(def_enh) : v.enhanced);
+    return Reply(code, enh, text);
+}
+
+}  // namespace mailfw::smtp

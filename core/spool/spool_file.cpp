@@ -1,0 +1,94 @@
+#include "spool/spool_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <system_error>
+
+#include "config/config_file.hpp"
+
+namespace mailfw {
+
+namespace {
+constexpr size_t kBufferSize = 64 * 1024;
+}
+
+SpoolFile::SpoolFile(const std::filesystem::path& dir, const std::string& id) : path_(dir / (id + ".msg")) {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot create " + path_.string());
+    buffer_.reserve(kBufferSize);
+}
+
+SpoolFile::~SpoolFile() {
+    if (fd_ >= 0) ::close(fd_);
+    ::unlink(path_.c_str());
+}
+
+void SpoolFile::append(std::string_view bytes) {
+    size_ += bytes.size();
+    if (buffer_.size() + bytes.size() <= kBufferSize) {
+        buffer_.append(bytes);
+        return;
+    }
+    flush_buffer();
+    if (bytes.size() >= kBufferSize) {
+        while (!bytes.empty()) {
+            ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + path_.string());
+            bytes.remove_prefix(static_cast<size_t>(n));
+        }
+        return;
+    }
+    buffer_.append(bytes);
+}
+
+void SpoolFile::flush_buffer() {
+    std::string_view rest = buffer_;
+    while (!rest.empty()) {
+        ssize_t n = ::write(fd_, rest.data(), rest.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + path_.string());
+        rest.remove_prefix(static_cast<size_t>(n));
+    }
+    buffer_.clear();
+}
+
+void SpoolFile::finish() { flush_buffer(); }
+
+void prepare_spool_directory(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+        throw ConfigError("cannot create spool directory " + dir.string() + ": " + ec.message() +
+                          "; set `spool =` in [server] to a writable directory");
+    ::chmod(dir.c_str(), 0700);
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+        if (entry.path().extension() == ".msg") std::filesystem::remove(entry.path(), ec);
+    std::string probe = (dir / ".write-test").string();
+    int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        throw ConfigError("spool directory " + dir.string() + " is not writable: " +
+                          std::system_category().message(errno) + "; fix its permissions or set `spool =` in [server]");
+    ::close(fd);
+    ::unlink(probe.c_str());
+}
+
+std::string make_queue_id() {
+    static std::atomic<uint64_t> counter{0};
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%011llX%05X%04llX", static_cast<unsigned long long>(us),
+                  static_cast<unsigned>(::getpid()) & 0xFFFFF,
+                  static_cast<unsigned long long>(counter.fetch_add(1) & 0xFFFF));
+    return buf;
+}
+
+}  // namespace mailfw
