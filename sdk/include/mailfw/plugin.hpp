@@ -316,9 +316,13 @@ constexpr mailfw_config_key config_key(const char* name, mailfw_key_type type, c
                              default_value, help};
 }
 
+// Server mechanisms may be given here (as in the example at the top); the
+// other kinds are set on the returned struct (p.store = &table, ...).
 template <class Instance>
 constexpr mailfw_plugin plugin_descriptor(const char* name, const char* version, const char* summary,
-                                          const mailfw_config_key* keys, size_t key_count) {
+                                          const mailfw_config_key* keys, size_t key_count,
+                                          const mailfw_server_mech* server_mechs = nullptr,
+                                          size_t server_mech_count = 0) {
     mailfw_plugin p{};
     p.struct_size = sizeof p;
     p.abi_major = MAILFW_ABI_MAJOR;
@@ -330,6 +334,8 @@ constexpr mailfw_plugin plugin_descriptor(const char* name, const char* version,
     p.key_count = key_count;
     p.create = &detail::create<Instance>;
     p.destroy = &detail::destroy<Instance>;
+    p.server_mechs = server_mechs;
+    p.server_mech_count = server_mech_count;
     return p;
 }
 
