@@ -1,0 +1,44 @@
+// The store's behaviour behind the mailfw_store slots: name rules, hashing
+// outside the database lock, equal time for unknown users and wrong
+// passwords. plugin.cpp only reads the config and binds it to the C ABI.
+#ifndef MAILFW_STORE_SQLITE_CREDENTIAL_STORE_HPP
+#define MAILFW_STORE_SQLITE_CREDENTIAL_STORE_HPP
+
+#include "user_database.hpp"
+
+#include <mailfw/plugin.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mailfw::store_sqlite {
+
+class CredentialStore {
+public:
+    // `iterations`: PBKDF2 count for passwords set from now on, and for the
+    // dummy derivation of unknown users. Throws std::runtime_error with the
+    // operator-facing reason when the file cannot be used.
+    CredentialStore(const std::string& path, uint32_t iterations, UserDatabase::Logger log);
+
+    // The mailfw_store slots; each returns a mailfw_status. verify, lookup and
+    // authorize answer NOT_FOUND for names that cannot exist; the
+    // administration slots answer INVALID for them.
+    int verify(std::string_view user, std::string_view password);
+    int lookup(std::string_view user, std::string_view property, std::string& value);
+    int authorize(std::string_view authcid, std::string_view authzid);
+    int user_set(int mode, std::string_view user, std::string_view password);
+    int user_delete(std::string_view user);
+    int user_list(mailfw_user_fn each, void* user_data);
+
+    UserDatabase& database() noexcept { return db_; }
+
+private:
+    uint32_t iterations_;
+    UserDatabase::Logger log_;
+    UserDatabase db_;
+};
+
+}  // namespace mailfw::store_sqlite
+
+#endif
