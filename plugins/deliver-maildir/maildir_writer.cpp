@@ -1,0 +1,254 @@
+#include "maildir_writer.hpp"
+
+#include "maildir_name.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <utility>
+
+namespace mailfw::deliver_maildir {
+
+namespace {
+
+constexpr size_t chunk_size = 64 * 1024;  // never the whole message in memory
+
+std::string errno_text(int e) {
+    char buf[256];
+    return strerror_r(e, buf, sizeof buf);  // the GNU variant returns the text
+}
+
+// For log lines: control characters of a client-chosen name become '?'.
+std::string printable(std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return out;
+}
+
+// Closes a descriptor however the scope is left.
+struct Fd {
+    int fd = -1;
+    explicit Fd(int f) noexcept : fd(f) {}
+    ~Fd() {
+        if (fd >= 0) ::close(fd);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int release() noexcept { return std::exchange(fd, -1); }
+};
+
+// 0 or errno.
+int fsync_directory(const std::string& dir) {
+    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.fd < 0) return errno;
+    return ::fsync(fd.fd) == 0 ? 0 : errno;
+}
+
+int write_all(int fd, const char* p, size_t n) {
+    while (n > 0) {
+        const ssize_t w = ::write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        p += w;
+        n -= static_cast<size_t>(w);
+    }
+    return 0;
+}
+
+// 0 or errno: mkdir that accepts an existing entry; `created` tells which.
+int make_directory(const std::string& path, bool& created) {
+    created = ::mkdir(path.c_str(), 0700) == 0;
+    return created || errno == EEXIST ? 0 : errno;
+}
+
+std::string parent_of(const std::string& path) {
+    const size_t slash = path.find_last_of('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// One copy of the message in one mailbox, as far as it got.
+struct Copy {
+    std::string box;   // <root>/<mailbox>
+    std::string name;  // unique file name
+    bool in_tmp = false;
+    bool in_new = false;
+    std::string tmp_path() const { return box + "/tmp/" + name; }
+    std::string new_path() const { return box + "/new/" + name; }
+};
+
+// Writes the copies of one message and takes them all back on failure.
+class Delivery {
+public:
+    Delivery(const std::string& root, bool sync, const std::string& host, const Envelope& env)
+        : root_(root), sync_(sync), host_(host), env_(env) {}
+
+    std::optional<Failure> run() {
+        Fd spool(::open(env_.spool_path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (spool.fd < 0) return io_failure("cannot read the spool file", env_.spool_path, errno);
+        buffer_ = std::make_unique<char[]>(chunk_size);
+
+        // One copy per distinct mailbox: a repeated RCPT is one delivery.
+        std::set<std::string_view> seen;
+        for (const std::string_view mailbox : env_.mailboxes) {
+            if (!seen.insert(mailbox).second) continue;
+            copies_.push_back(Copy{root_ + "/" + std::string(mailbox), {}, false, false});
+            if (auto failure = write_copy(copies_.back(), spool.fd)) {
+                rollback(*failure);
+                return failure;
+            }
+        }
+        return std::nullopt;
+    }
+
+private:
+    std::optional<Failure> write_copy(Copy& copy, int spool_fd) {
+        if (const auto failure = prepare_maildir(copy.box)) return failure;
+        copy.name = next_unique_name(host_);
+
+        const std::string tmp = copy.tmp_path();
+        Fd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+        if (out.fd < 0) return io_failure("cannot write to maildir", tmp, errno);
+        copy.in_tmp = true;
+
+        std::string head = "Return-Path: <";
+        head += env_.mail_from;
+        head += ">\r\n";
+        head += env_.trace;
+        if (const int e = write_all(out.fd, head.data(), head.size()))
+            return io_failure("cannot write to maildir", tmp, e);
+        if (auto failure = copy_spool(spool_fd, out.fd, tmp)) return failure;
+        if (sync_ && ::fsync(out.fd) != 0) return io_failure("cannot write to maildir", tmp, errno);
+        // close() can report a delayed write error (NFS, quotas).
+        if (::close(out.release()) != 0) return io_failure("cannot write to maildir", tmp, errno);
+
+        const std::string fin = copy.new_path();
+        if (::link(tmp.c_str(), fin.c_str()) != 0)
+            return io_failure("cannot write to maildir", fin, errno);
+        copy.in_new = true;
+        if (::unlink(tmp.c_str()) != 0) return io_failure("cannot write to maildir", tmp, errno);
+        copy.in_tmp = false;
+        if (sync_) {
+            if (const int e = fsync_directory(copy.box + "/new"))
+                return io_failure("cannot write to maildir", copy.box + "/new", e);
+            if (const int e = fsync_directory(copy.box + "/tmp"))
+                return io_failure("cannot write to maildir", copy.box + "/tmp", e);
+        }
+        return std::nullopt;
+    }
+
+    // pread: the spool is read from its start for every copy.
+    std::optional<Failure> copy_spool(int spool_fd, int out_fd, const std::string& tmp) {
+        off_t offset = 0;
+        for (;;) {
+            const ssize_t r = ::pread(spool_fd, buffer_.get(), chunk_size, offset);
+            if (r < 0) {
+                if (errno == EINTR) continue;
+                return io_failure("cannot read the spool file", env_.spool_path, errno);
+            }
+            if (r == 0) return std::nullopt;
+            if (const int e = write_all(out_fd, buffer_.get(), static_cast<size_t>(r)))
+                return io_failure("cannot write to maildir", tmp, e);
+            offset += r;
+        }
+    }
+
+    // <box>, <box>/tmp, <box>/new, <box>/cur; new entries made durable.
+    std::optional<Failure> prepare_maildir(const std::string& box) {
+        bool created = false;
+        if (const int e = make_directory(box, created))
+            return io_failure("cannot create maildir", box, e);
+        if (created && sync_)
+            if (const int e = fsync_directory(root_)) return io_failure("cannot create maildir", root_, e);
+        bool any = false;
+        for (const char* sub : {"/tmp", "/new", "/cur"}) {
+            const std::string dir = box + sub;
+            if (const int e = make_directory(dir, created))
+                return io_failure("cannot create maildir", dir, e);
+            any = any || created;
+        }
+        if (any && sync_)
+            if (const int e = fsync_directory(box)) return io_failure("cannot create maildir", box, e);
+        return std::nullopt;
+    }
+
+    // Removes every copy of this message; what cannot be removed is added
+    // to the failure's detail so the operator hears of it.
+    void rollback(Failure& failure) {
+        for (const Copy& copy : copies_) {
+            if (copy.in_new) undo(copy.new_path(), copy.box + "/new", failure);
+            if (copy.in_tmp) undo(copy.tmp_path(), copy.box + "/tmp", failure);
+        }
+    }
+
+    void undo(const std::string& file, const std::string& dir, Failure& failure) {
+        if (::unlink(file.c_str()) != 0 && errno != ENOENT) {
+            failure.detail += "; could not remove " + file + ": " + errno_text(errno);
+            return;
+        }
+        if (sync_)
+            if (const int e = fsync_directory(dir))
+                failure.detail += "; could not fsync " + dir + ": " + errno_text(e);
+    }
+
+    static Failure io_failure(std::string_view cause, const std::string& path, int e) {
+        const std::string why = errno_text(e);
+        return Failure{Failure::Kind::Io, std::string(cause) + ": " + why,
+                       std::string(cause) + ": " + path + ": " + why};
+    }
+
+    const std::string& root_;
+    bool sync_;
+    const std::string& host_;
+    const Envelope& env_;
+    std::unique_ptr<char[]> buffer_;
+    std::vector<Copy> copies_;
+};
+
+}  // namespace
+
+int make_directories(const std::string& path, bool sync) {
+    for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+        const std::string dir = path.substr(0, slash);
+        bool created = false;
+        if (!dir.empty() && dir.back() != '/') {
+            if (const int e = make_directory(dir, created)) return e;
+            if (created && sync)
+                if (const int e = fsync_directory(parent_of(dir))) return e;
+        }
+        if (slash == std::string::npos) break;
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return errno;
+    return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
+MaildirWriter::MaildirWriter(std::string root, bool sync, std::string escaped_host)
+    : root_(std::move(root)), sync_(sync), host_(std::move(escaped_host)) {
+    while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+}
+
+std::optional<Failure> MaildirWriter::deliver(const Envelope& envelope) const {
+    // Refuse before writing anything: these never get better by retrying.
+    if (!valid_return_path(envelope.mail_from))
+        return Failure{Failure::Kind::BadSender, "reverse-path cannot be written as Return-Path",
+                       "reverse-path contains control characters"};
+    for (const std::string_view mailbox : envelope.mailboxes)
+        if (!valid_mailbox(mailbox))
+            return Failure{Failure::Kind::BadMailbox, "mailbox name not allowed for maildir delivery",
+                           "recipient \"" + printable(mailbox.substr(0, 300)) +
+                               "\" cannot be a maildir name (empty, '/', control characters, "
+                               "leading '.' or longer than 255 bytes)"};
+    return Delivery(root_, sync_, host_, envelope).run();
+}
+
+}  // namespace mailfw::deliver_maildir

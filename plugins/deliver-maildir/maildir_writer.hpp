@@ -1,0 +1,58 @@
+// All-or-nothing delivery of one message into one Maildir per recipient:
+// <root>/<recipient>/{tmp,new,cur}. Each copy is written to tmp/, fsync'd,
+// linked into new/ and the directories fsync'd before deliver() reports
+// success; when any copy fails, every copy already made for this message is
+// removed again, so a message is either in all mailboxes or in none.
+#ifndef MAILFW_DELIVER_MAILDIR_MAILDIR_WRITER_HPP
+#define MAILFW_DELIVER_MAILDIR_MAILDIR_WRITER_HPP
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mailfw::deliver_maildir {
+
+struct Envelope {
+    std::string_view mail_from;             // reverse-path without <>
+    std::string_view trace;                 // Received: header, CRLF included
+    std::string spool_path;                 // the message exactly as received
+    std::vector<std::string_view> mailboxes;
+};
+
+struct Failure {
+    enum class Kind {
+        BadMailbox,  // a recipient cannot be a mailbox name (permanent)
+        BadSender,   // the reverse-path cannot go into Return-Path (permanent)
+        Io           // the disk said no (temporary)
+    };
+    Kind kind;
+    std::string reason;  // short, for the reply: "cannot write to maildir: <strerror>"
+    std::string detail;  // for the log: paths, and anything rollback could not remove
+};
+
+// 0 or an errno: mkdir -p with mode 0700, fsync'ing the parents of new
+// directories when `sync`.
+int make_directories(const std::string& path, bool sync);
+
+class MaildirWriter {
+public:
+    // `escaped_host` as from local_hostname(); `sync` false skips every
+    // fsync (faster; a power failure can then lose delivered mail).
+    MaildirWriter(std::string root, bool sync, std::string escaped_host);
+
+    // nullopt when every mailbox has its copy durably in new/. Safe to call
+    // from many threads at once.
+    std::optional<Failure> deliver(const Envelope& envelope) const;
+
+    const std::string& root() const noexcept { return root_; }
+
+private:
+    std::string root_;
+    bool sync_;
+    std::string host_;
+};
+
+}  // namespace mailfw::deliver_maildir
+
+#endif
