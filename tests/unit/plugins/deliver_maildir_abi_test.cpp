@@ -1,0 +1,170 @@
+// deliver-maildir loaded as the host loads it, driven through mailfw_delivery.
+#include "fake_host.hpp"
+#include "loaded_plugin.hpp"
+#include "temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+using mailfw::test::FakeHost;
+using mailfw::test::LoadedPlugin;
+using mailfw::test::TempDir;
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::vector<fs::path> files_in(const fs::path& dir) {
+    std::vector<fs::path> out;
+    if (fs::exists(dir))
+        for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path());
+    return out;
+}
+
+std::string text(mailfw_str s) { return std::string(s.ptr ? s.ptr : "", s.len); }
+
+struct DeliverAbi : ::testing::Test {
+    TempDir dir;
+    LoadedPlugin plugin{"deliver-maildir"};
+    FakeHost host;
+    void* instance = nullptr;
+    std::string spool = dir / "spool.eml";
+    std::string body = "From: a@example.org\r\nSubject: test\r\n\r\nline 1\r\n.line 2\r\n";
+    std::string trace = "Received: from c.example (c.example [192.0.2.1])\r\n\tby mx; Mon, 1 Jan 2024 00:00:00 +0000\r\n";
+    std::vector<std::string> rcpt_store;
+    std::vector<mailfw_str> rcpts;
+
+    void SetUp() override {
+        std::ofstream(spool, std::ios::binary) << body;
+        host.strings["root"] = dir / "maildirs";
+        host.numbers["fsync"] = 1;
+        instance = plugin.create(host);
+        ASSERT_NE(instance, nullptr) << plugin.error();
+    }
+    void TearDown() override {
+        if (instance) plugin.destroy(instance);
+    }
+
+    mailfw_delivery_result deliver(std::vector<std::string> to, int* rc = nullptr) {
+        rcpt_store = std::move(to);
+        rcpts.clear();
+        for (const auto& r : rcpt_store) rcpts.push_back({r.data(), r.size()});
+        mailfw_message m{};
+        m.struct_size = sizeof m;
+        m.id = {"Q1", 2};
+        m.mail_from = {"a@example.org", 13};
+        m.rcpts = rcpts.data();
+        m.rcpt_count = rcpts.size();
+        m.spool_path = {spool.c_str(), spool.size()};
+        m.size = body.size();
+        m.trace = {trace.data(), trace.size()};
+        mailfw_delivery_result result{};
+        result.struct_size = sizeof result;
+        const int r = plugin.descriptor().delivery->deliver(instance, &m, &result, nullptr);
+        if (rc) *rc = r;
+        return result;
+    }
+    fs::path box(const std::string& who) const { return fs::path(dir / "maildirs") / who; }
+};
+
+TEST_F(DeliverAbi, Descriptor) {
+    const mailfw_plugin& d = plugin.descriptor();
+    EXPECT_STREQ(d.name, "deliver-maildir");
+    ASSERT_NE(d.delivery, nullptr);
+    EXPECT_EQ(d.delivery->flags, MAILFW_DELIVERY_BLOCKING);
+    ASSERT_EQ(d.key_count, 2u);
+    EXPECT_STREQ(d.keys[0].name, "root");
+    EXPECT_EQ(d.keys[0].type, static_cast<uint32_t>(MAILFW_KEY_PATH));
+    EXPECT_EQ(d.keys[0].flags & MAILFW_KEY_REQUIRED, MAILFW_KEY_REQUIRED);
+    EXPECT_STREQ(d.keys[1].name, "fsync");
+    EXPECT_EQ(d.keys[1].type, static_cast<uint32_t>(MAILFW_KEY_BOOL));
+    EXPECT_STREQ(d.keys[1].default_value, "true");
+    EXPECT_NE(std::string(d.keys[1].help).find("power failure"), std::string::npos);
+    EXPECT_TRUE(fs::is_directory(dir / "maildirs"));  // root made at create()
+}
+
+TEST_F(DeliverAbi, DurableCopiesAreByteIdentical) {
+    int rc = 0;
+    const mailfw_delivery_result r = deliver({"alice@example.org", "bob@example.org"}, &rc);
+    EXPECT_EQ(rc, MAILFW_DELIVERY_DURABLE);
+    EXPECT_EQ(r.status, static_cast<uint32_t>(MAILFW_DELIVERY_DURABLE));
+    for (const char* who : {"alice@example.org", "bob@example.org"}) {
+        const auto fresh = files_in(box(who) / "new");
+        ASSERT_EQ(fresh.size(), 1u);
+        EXPECT_EQ(read_file(fresh[0]), "Return-Path: <a@example.org>\r\n" + trace + body);
+        EXPECT_TRUE(files_in(box(who) / "tmp").empty());
+    }
+}
+
+TEST_F(DeliverAbi, FailureAtTheSecondRecipientLeavesNothing) {
+    fs::create_directories(box("bob@example.org"));
+    std::ofstream(box("bob@example.org") / "new") << "in the way";  // link() into new/ fails
+    int rc = 0;
+    const mailfw_delivery_result r = deliver({"alice@example.org", "bob@example.org"}, &rc);
+    EXPECT_EQ(rc, MAILFW_DELIVERY_TEMPFAIL);
+    EXPECT_EQ(r.code, 451u);
+    EXPECT_EQ(text(r.enhanced), "4.3.0");
+    EXPECT_EQ(text(r.text), "cannot write to maildir: Not a directory");
+    EXPECT_TRUE(files_in(box("alice@example.org") / "new").empty());
+    EXPECT_TRUE(files_in(box("alice@example.org") / "tmp").empty());
+    EXPECT_TRUE(files_in(box("bob@example.org") / "tmp").empty());
+    EXPECT_TRUE(host.logged("message Q1 not delivered"));
+    EXPECT_TRUE(host.logged(box("bob@example.org").string()));
+
+    // The reply text outlives the call and later deliveries.
+    const char* first = r.text.ptr;
+    deliver({"carol@example.org"});
+    EXPECT_EQ(std::string(first, r.text.len), "cannot write to maildir: Not a directory");
+}
+
+TEST_F(DeliverAbi, RecipientWithSlashIsPermanentAndWritesNothing) {
+    int rc = 0;
+    const mailfw_delivery_result r = deliver({"alice@example.org", "../../etc/passwd"}, &rc);
+    EXPECT_EQ(rc, MAILFW_DELIVERY_PERMFAIL);
+    EXPECT_EQ(r.code, 550u);
+    EXPECT_EQ(text(r.enhanced), "5.1.3");
+    EXPECT_FALSE(text(r.text).empty());
+    EXPECT_TRUE(files_in(box("alice@example.org") / "new").empty());
+    EXPECT_TRUE(host.logged("../../etc/passwd"));
+}
+
+TEST_F(DeliverAbi, CreateErrorsNameTheRootAndTheFix) {
+    FakeHost missing;
+    EXPECT_EQ(plugin.create(missing), nullptr);
+    EXPECT_NE(plugin.error().find("`root =`"), std::string::npos) << plugin.error();
+
+    std::ofstream(dir / "file") << "x";
+    FakeHost blocked;
+    blocked.strings["root"] = dir / "file/maildirs";
+    EXPECT_EQ(plugin.create(blocked), nullptr);
+    EXPECT_NE(plugin.error().find(dir / "file/maildirs"), std::string::npos) << plugin.error();
+    EXPECT_NE(plugin.error().find("check `root =` in [deliver-maildir]"), std::string::npos)
+        << plugin.error();
+}
+
+TEST_F(DeliverAbi, FsyncOffWarnsAndStillDelivers) {
+    FakeHost fast;
+    fast.strings["root"] = dir / "fast";
+    fast.numbers["fsync"] = 0;
+    void* inst = plugin.create(fast);
+    ASSERT_NE(inst, nullptr) << plugin.error();
+    EXPECT_TRUE(fast.logged("power failure"));
+    std::swap(inst, instance);
+    int rc = 0;
+    deliver({"alice"}, &rc);
+    EXPECT_EQ(rc, MAILFW_DELIVERY_DURABLE);
+    EXPECT_EQ(files_in(dir / "fast/alice/new").size(), 1u);
+    std::swap(inst, instance);
+    plugin.destroy(inst);
+}
+
+}  // namespace
