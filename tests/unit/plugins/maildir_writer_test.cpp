@@ -38,7 +38,7 @@ size_t count_files(const fs::path& root) {
     return n;
 }
 
-struct Fixture : ::testing::Test {
+struct MaildirWriterTest : ::testing::Test {
     TempDir dir;
     std::string root = dir / "mail";
     std::string spool = dir / "spool";
@@ -58,7 +58,7 @@ struct Fixture : ::testing::Test {
     }
 };
 
-TEST_F(Fixture, DeliversExactBytesToEachMailbox) {
+TEST_F(MaildirWriterTest, DeliversExactBytesToEachMailbox) {
     MaildirWriter writer(root, true, "mx.test");
     ASSERT_FALSE(writer.deliver(envelope({"alice@example.org", "bob@example.org"})));
     for (const char* who : {"alice@example.org", "bob@example.org"}) {
@@ -81,7 +81,7 @@ TEST_F(Fixture, DeliversExactBytesToEachMailbox) {
     }
 }
 
-TEST_F(Fixture, NullReversePathAndNoFsync) {
+TEST_F(MaildirWriterTest, NullReversePathAndNoFsync) {
     MaildirWriter writer(root, false, "mx");
     ASSERT_FALSE(writer.deliver(envelope({"alice"}, "")));
     const auto fresh = files_in(fs::path(root) / "alice/new");
@@ -89,7 +89,7 @@ TEST_F(Fixture, NullReversePathAndNoFsync) {
     EXPECT_EQ(read_file(fresh[0]).rfind("Return-Path: <>\r\nReceived: ", 0), 0u);
 }
 
-TEST_F(Fixture, EmptySpoolStillGetsHeaders) {
+TEST_F(MaildirWriterTest, EmptySpoolStillGetsHeaders) {
     std::ofstream(spool, std::ios::binary | std::ios::trunc);
     MaildirWriter writer(root, true, "mx");
     ASSERT_FALSE(writer.deliver(envelope({"alice"})));
@@ -97,20 +97,20 @@ TEST_F(Fixture, EmptySpoolStillGetsHeaders) {
               "Return-Path: <sender@example.org>\r\n" + trace);
 }
 
-TEST_F(Fixture, RepeatedRecipientGetsOneCopy) {
+TEST_F(MaildirWriterTest, RepeatedRecipientGetsOneCopy) {
     MaildirWriter writer(root, true, "mx");
     ASSERT_FALSE(writer.deliver(envelope({"alice", "alice"})));
     EXPECT_EQ(files_in(fs::path(root) / "alice/new").size(), 1u);
 }
 
-TEST_F(Fixture, SecondDeliveryAddsASecondFile) {
+TEST_F(MaildirWriterTest, SecondDeliveryAddsASecondFile) {
     MaildirWriter writer(root, true, "mx");
     ASSERT_FALSE(writer.deliver(envelope({"alice"})));
     ASSERT_FALSE(writer.deliver(envelope({"alice"})));
     EXPECT_EQ(files_in(fs::path(root) / "alice/new").size(), 2u);
 }
 
-TEST_F(Fixture, BadRecipientRefusesTheWholeMessageBeforeWriting) {
+TEST_F(MaildirWriterTest, BadRecipientRefusesTheWholeMessageBeforeWriting) {
     MaildirWriter writer(root, true, "mx");
     for (const std::string_view bad : {"a/b", "../x", ".x", "", "a\r\nb"}) {
         const auto f = writer.deliver(envelope({"alice", bad}));
@@ -121,7 +121,7 @@ TEST_F(Fixture, BadRecipientRefusesTheWholeMessageBeforeWriting) {
     EXPECT_FALSE(fs::exists(fs::path(root) / "alice"));
 }
 
-TEST_F(Fixture, BadReversePathIsRefused) {
+TEST_F(MaildirWriterTest, BadReversePathIsRefused) {
     MaildirWriter writer(root, true, "mx");
     const auto f = writer.deliver(envelope({"alice"}, "a\r\nBcc: x"));
     ASSERT_TRUE(f);
@@ -129,7 +129,7 @@ TEST_F(Fixture, BadReversePathIsRefused) {
     EXPECT_EQ(count_files(root), 0u);
 }
 
-TEST_F(Fixture, FailureAtTheSecondMailboxRemovesTheFirstCopy) {
+TEST_F(MaildirWriterTest, FailureAtTheSecondMailboxRemovesTheFirstCopy) {
     // bob's mailbox is a plain file: mkdir bob/tmp fails after alice's copy
     // is already in alice/new.
     std::ofstream(fs::path(root) / "bob") << "in the way";
@@ -144,7 +144,7 @@ TEST_F(Fixture, FailureAtTheSecondMailboxRemovesTheFirstCopy) {
     EXPECT_EQ(count_files(root), 1u);  // only the obstacle
 }
 
-TEST_F(Fixture, FailureWritingIntoTmpRemovesEverything) {
+TEST_F(MaildirWriterTest, FailureWritingIntoTmpRemovesEverything) {
     fs::create_directories(fs::path(root) / "bob");
     std::ofstream(fs::path(root) / "bob/tmp") << "in the way";
     MaildirWriter writer(root, true, "mx");
@@ -155,7 +155,7 @@ TEST_F(Fixture, FailureWritingIntoTmpRemovesEverything) {
     EXPECT_EQ(count_files(root), 1u);
 }
 
-TEST_F(Fixture, FailureLinkingIntoNewRemovesTheTmpFile) {
+TEST_F(MaildirWriterTest, FailureLinkingIntoNewRemovesTheTmpFile) {
     fs::create_directories(fs::path(root) / "carol/tmp");
     fs::create_directories(fs::path(root) / "carol/cur");
     std::ofstream(fs::path(root) / "carol/new") << "in the way";
@@ -169,7 +169,7 @@ TEST_F(Fixture, FailureLinkingIntoNewRemovesTheTmpFile) {
     EXPECT_EQ(count_files(root), 1u);
 }
 
-TEST_F(Fixture, MissingSpoolFileIsATemporaryFailure) {
+TEST_F(MaildirWriterTest, MissingSpoolFileIsATemporaryFailure) {
     MaildirWriter writer(root, true, "mx");
     Envelope e = envelope({"alice"});
     e.spool_path = dir / "gone";
