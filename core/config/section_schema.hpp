@@ -39,6 +39,7 @@ public:
         std::string text;
         int64_t number = 0;
         const ConfigEntry* entry = nullptr;
+        bool numeric = false;  // INT, BOOL, DURATION or SIZE: `number` is meaningful
     };
     std::map<std::string, std::vector<Value>, std::less<>> values;
 };
@@ -47,7 +48,14 @@ public:
 // keys and the closest one: "did you mean 'path'?"), a repeated key that is
 // not MULTI, a value of the wrong type (naming the expected form), a value
 // not among `choices`, a missing REQUIRED key.
+// `owner` names who declared the schema ("plugin store-sqlite"); a default
+// value that does not parse is blamed on it. Empty means the core.
 SectionValues validate_section(const ConfigFile& file, std::string_view section,
-                               const std::vector<KeySpec>& schema);
+                               const std::vector<KeySpec>& schema, std::string_view owner = {});
+
+// "duration", "size", ... as printed in key listings.
+const char* key_type_name(mailfw_key_type type);
+// What a value of this key must look like: "a duration like 30s, 5m or 1h".
+std::string expected_form(const KeySpec& spec);
 
 }  // namespace mailfw
