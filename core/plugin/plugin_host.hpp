@@ -94,6 +94,16 @@ public:
     // verify_password etc. the same way plugins do).
     static const mailfw_host_api* api();
 
+    // The PluginHost whose stores answer verify_password, authorize and
+    // lookup_property (those services carry no mailfw_host). Set by the
+    // constructor, cleared by the destructor: one PluginHost at a time per
+    // process. nullptr when none is alive.
+    static PluginHost* live();
+
+    // The handle plugin `name` was created with (its name and validated
+    // section), nullptr when no such plugin is loaded.
+    const mailfw_host* host_handle(std::string_view name) const;
+
     // Store administration through the first store with admin slots.
     // Return mailfw_status; throw ConfigError when no loaded store supports it.
     int user_set(int mode, std::string_view user, std::string_view password);
@@ -106,6 +116,9 @@ public:
     static std::string describe(const PluginSummary& s);
 
 private:
+    void load_all(const ServerConfig& config, const ConfigFile& file);
+    void destroy_instances() noexcept;
+
     std::vector<std::unique_ptr<LoadedPlugin>> plugins_;
     std::vector<ServerMech> server_mechs_;
     std::vector<ClientMech> client_mechs_;

@@ -1,0 +1,305 @@
+// The services table every plugin gets (mailfw_host_api). Each function is
+// a C boundary: noexcept, catches everything, checks its pointers.
+//
+// Host-scoped services read the plugin's name and section from the
+// mailfw_host handle. Session-scoped credential services (verify_password,
+// authorize, lookup_property) carry no mailfw_host, so they reach the loaded
+// stores through PluginHost::live(): the one PluginHost alive in this
+// process (set by its constructor, cleared by its destructor).
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "plugin/counters.hpp"
+#include "plugin/host_handle.hpp"
+#include "plugin/plugin_host.hpp"
+#include "plugin/session_handle.hpp"
+#include "util/log.hpp"
+
+namespace mailfw {
+namespace {
+
+// A (pointer, length) pair from a plugin; NULL with any length reads as empty.
+std::string_view sv(const char* p, size_t n) { return p ? std::string_view(p, n) : std::string_view(); }
+
+bool bad_buffer(const void* p, size_t n) { return p == nullptr && n != 0; }
+
+log::Level to_level(int level) {
+    if (level <= MAILFW_LOG_DEBUG) return log::Level::debug;
+    if (level == MAILFW_LOG_INFO) return log::Level::info;
+    if (level == MAILFW_LOG_WARNING) return log::Level::warning;
+    return log::Level::error;
+}
+
+void api_log(mailfw_host* host, mailfw_session* session, int level, const char* msg, size_t len) noexcept {
+    try {
+        log::Level l = to_level(level);
+        if (!log::enabled(l)) return;
+        std::string line;
+        if (host) line = host->plugin + ": ";
+        line += sv(msg, len);
+        uint64_t conn = 0;
+        std::string client;
+        if (session) {
+            mailfw_session_info info;
+            std::memset(&info, 0, sizeof info);
+            info.struct_size = sizeof info;
+            session->fill_info(info);
+            conn = info.connection_id;
+            std::string_view addr = sv(info.remote_address.ptr, info.remote_address.len);
+            if (!addr.empty()) {
+                bool v6 = addr.find(':') != std::string_view::npos;
+                client = v6 ? "[" + std::string(addr) + "]" : std::string(addr);
+                client += ":" + std::to_string(info.remote_port);
+            }
+        }
+        log::write(l, line, conn, client);
+    } catch (...) {
+    }
+}
+
+size_t api_config_count(mailfw_host* host, const char* key) noexcept {
+    try {
+        if (!host || !key) return 0;
+        return host->config.count(key);
+    } catch (...) {
+        return 0;
+    }
+}
+
+int api_config_string(mailfw_host* host, const char* key, size_t index, mailfw_str* out) noexcept {
+    try {
+        if (!host || !key || !out) return MAILFW_INVALID;
+        auto it = host->config.values.find(std::string_view(key));
+        if (it == host->config.values.end() || index >= it->second.size()) return MAILFW_NOT_FOUND;
+        // The section is immutable while the plugin lives, so the pointer stays valid.
+        const std::string& text = it->second[index].text;
+        out->ptr = text.c_str();
+        out->len = text.size();
+        return MAILFW_OK;
+    } catch (...) {
+        return MAILFW_INVALID;
+    }
+}
+
+int api_config_number(mailfw_host* host, const char* key, size_t index, int64_t* out) noexcept {
+    try {
+        if (!host || !key || !out) return MAILFW_INVALID;
+        auto it = host->config.values.find(std::string_view(key));
+        if (it == host->config.values.end() || index >= it->second.size()) return MAILFW_NOT_FOUND;
+        if (!it->second[index].numeric) return MAILFW_INVALID;  // a STRING or PATH key
+        *out = it->second[index].number;
+        return MAILFW_OK;
+    } catch (...) {
+        return MAILFW_INVALID;
+    }
+}
+
+uint64_t api_clock_ms(mailfw_host*, int which) noexcept {
+    using namespace std::chrono;
+    if (which == 1)
+        return static_cast<uint64_t>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+    return static_cast<uint64_t>(duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
+}
+
+uint64_t api_timer_start(mailfw_session* session, uint64_t delay_ms, mailfw_timer_fn fire, void* user_data) noexcept {
+    try {
+        if (!session || !fire) return 0;
+        return session->start_timer(delay_ms, fire, user_data);
+    } catch (...) {
+        return 0;
+    }
+}
+
+void api_timer_cancel(mailfw_session* session, uint64_t timer_id) noexcept {
+    try {
+        if (session) session->cancel_timer(timer_id);
+    } catch (...) {
+    }
+}
+
+void api_session_close(mailfw_session* session, const mailfw_verdict* reply) noexcept {
+    try {
+        if (session) session->close_with(reply);
+    } catch (...) {
+    }
+}
+
+int api_session_info(mailfw_session* session, mailfw_session_info* out) noexcept {
+    try {
+        if (!session || !out || out->struct_size < sizeof(size_t)) return MAILFW_INVALID;
+        mailfw_session_info full;
+        std::memset(&full, 0, sizeof full);
+        full.struct_size = sizeof full;
+        session->fill_info(full);
+        // The caller may be built against an older, smaller struct.
+        size_t n = std::min(out->struct_size, sizeof full);
+        std::memcpy(out, &full, n);
+        out->struct_size = n;
+        return MAILFW_OK;
+    } catch (...) {
+        return MAILFW_UNAVAILABLE;
+    }
+}
+
+int api_note_set(mailfw_session* session, int scope, const char* key, size_t key_len, const void* value,
+                 size_t value_len) noexcept {
+    try {
+        if (!session || bad_buffer(key, key_len) || bad_buffer(value, value_len)) return MAILFW_INVALID;
+        if (scope != MAILFW_NOTE_CONNECTION && scope != MAILFW_NOTE_TRANSACTION) return MAILFW_INVALID;
+        Notes* notes = session->notes(scope);
+        if (!notes) return MAILFW_INVALID;  // no transaction open
+        std::string v = value ? std::string(static_cast<const char*>(value), value_len) : std::string();
+        notes->insert_or_assign(std::string(sv(key, key_len)), std::move(v));
+        return MAILFW_OK;
+    } catch (...) {
+        return MAILFW_UNAVAILABLE;
+    }
+}
+
+int api_note_get(mailfw_session* session, int scope, const char* key, size_t key_len, const void** value,
+                 size_t* value_len) noexcept {
+    try {
+        if (!session || !value || !value_len || bad_buffer(key, key_len)) return MAILFW_INVALID;
+        Notes* notes = session->notes(scope);
+        if (!notes) return MAILFW_NOT_FOUND;
+        auto it = notes->find(sv(key, key_len));
+        if (it == notes->end()) return MAILFW_NOT_FOUND;
+        *value = it->second.data();
+        *value_len = it->second.size();
+        return MAILFW_OK;
+    } catch (...) {
+        return MAILFW_UNAVAILABLE;
+    }
+}
+
+int api_verify_password(mailfw_session*, const char* user, size_t user_len, const char* password,
+                        size_t password_len) noexcept {
+    try {
+        if (bad_buffer(user, user_len) || bad_buffer(password, password_len)) return MAILFW_INVALID;
+        PluginHost* host = PluginHost::live();
+        if (!host) return MAILFW_UNAVAILABLE;
+        for (const Store& s : host->stores()) {
+            int r = s.table.verify(s.instance, user, user_len, password, password_len);
+            if (r == MAILFW_NOT_FOUND) continue;
+            // Anything outside the documented answers is a store failure, never a success.
+            return r == MAILFW_OK || r == MAILFW_DENIED ? r : MAILFW_UNAVAILABLE;
+        }
+        return MAILFW_NOT_FOUND;
+    } catch (...) {
+        return MAILFW_UNAVAILABLE;
+    }
+}
+
+int api_authorize(mailfw_session*, const char* authcid, size_t authcid_len, const char* authzid,
+                  size_t authzid_len) noexcept {
+    try {
+        if (bad_buffer(authcid, authcid_len) || bad_buffer(authzid, authzid_len)) return MAILFW_DENIED;
+        if (sv(authcid, authcid_len) == sv(authzid, authzid_len)) return MAILFW_OK;
+        PluginHost* host = PluginHost::live();
+        if (!host) return MAILFW_DENIED;
+        for (const Store& s : host->stores()) {
+            if (!s.table.authorize) continue;
+            int r = s.table.authorize(s.instance, authcid, authcid_len, authzid, authzid_len);
+            if (r == MAILFW_OK || r == MAILFW_DENIED) return r;
+        }
+        return MAILFW_DENIED;
+    } catch (...) {
+        return MAILFW_DENIED;
+    }
+}
+
+int api_lookup_property(mailfw_session*, const char* user, size_t user_len, const char* property,
+                        size_t property_len, char* buf, size_t cap, size_t* out_len) noexcept {
+    try {
+        if (!out_len || bad_buffer(user, user_len) || bad_buffer(property, property_len) || bad_buffer(buf, cap))
+            return MAILFW_INVALID;
+        PluginHost* host = PluginHost::live();
+        if (!host) return MAILFW_UNAVAILABLE;
+        for (const Store& s : host->stores()) {
+            if (!s.table.lookup) continue;
+            int r = s.table.lookup(s.instance, user, user_len, property, property_len, buf, cap, out_len);
+            if (r != MAILFW_NOT_FOUND) return r;
+        }
+        return MAILFW_NOT_FOUND;
+    } catch (...) {
+        return MAILFW_UNAVAILABLE;
+    }
+}
+
+void api_set_auth_identity(mailfw_session* session, const char* user, size_t user_len, const char* detail,
+                           size_t detail_len) noexcept {
+    try {
+        if (session) session->set_auth_identity(sv(user, user_len), sv(detail, detail_len));
+    } catch (...) {
+    }
+}
+
+int64_t api_counter_add(mailfw_host*, const char* key, size_t key_len, int64_t delta) noexcept {
+    try {
+        if (bad_buffer(key, key_len)) return 0;
+        return Counters::local().add(sv(key, key_len), delta);
+    } catch (...) {
+        return 0;
+    }
+}
+
+uint64_t api_rate_hit(mailfw_host*, const char* key, size_t key_len, uint64_t window_ms, uint32_t hits) noexcept {
+    try {
+        if (bad_buffer(key, key_len)) return 0;
+        return Counters::local().rate_hit(sv(key, key_len), window_ms, hits);
+    } catch (...) {
+        return 0;
+    }
+}
+
+int api_complete_event(mailfw_completion* token, const mailfw_verdict* verdict) noexcept {
+    try {
+        if (!token) return MAILFW_INVALID;
+        return token->complete_event(verdict);
+    } catch (...) {
+        return MAILFW_INVALID;
+    }
+}
+
+int api_complete_delivery(mailfw_completion* token, const mailfw_delivery_result* result) noexcept {
+    try {
+        if (!token) return MAILFW_INVALID;
+        return token->complete_delivery(result);
+    } catch (...) {
+        return MAILFW_INVALID;
+    }
+}
+
+const mailfw_host_api kApi = {
+    .struct_size = sizeof(mailfw_host_api),
+    .abi_major = MAILFW_ABI_MAJOR,
+    .abi_minor = MAILFW_ABI_MINOR,
+    .log = &api_log,
+    .config_count = &api_config_count,
+    .config_string = &api_config_string,
+    .config_number = &api_config_number,
+    .clock_ms = &api_clock_ms,
+    .timer_start = &api_timer_start,
+    .timer_cancel = &api_timer_cancel,
+    .session_close = &api_session_close,
+    .session_info = &api_session_info,
+    .note_set = &api_note_set,
+    .note_get = &api_note_get,
+    .verify_password = &api_verify_password,
+    .authorize = &api_authorize,
+    .lookup_property = &api_lookup_property,
+    .set_auth_identity = &api_set_auth_identity,
+    .counter_add = &api_counter_add,
+    .rate_hit = &api_rate_hit,
+    .complete_event = &api_complete_event,
+    .complete_delivery = &api_complete_delivery,
+};
+
+}  // namespace
+
+const mailfw_host_api* host_api_table() noexcept { return &kApi; }
+
+}  // namespace mailfw

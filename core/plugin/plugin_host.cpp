@@ -1,0 +1,316 @@
+#include "plugin/plugin_host.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <map>
+
+#include "plugin/host_handle.hpp"
+#include "plugin/plugin_library.hpp"
+
+namespace mailfw {
+
+// A plugin loaded for serving: its library (kept mapped until the host
+// dies), the handle it was created with, and its instance.
+class LoadedPlugin {
+public:
+    explicit LoadedPlugin(PluginLibrary l) : lib(std::move(l)) {}
+    PluginLibrary lib;
+    std::unique_ptr<mailfw_host> host;
+    void* instance = nullptr;
+    int line = 0;  // of its `load =`
+};
+
+namespace {
+
+std::atomic<PluginHost*> g_live{nullptr};
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) { return upper(a) == upper(b); }
+
+std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
+    std::string out;
+    for (const auto& s : items) {
+        if (!out.empty()) out += sep;
+        out += s;
+    }
+    return out;
+}
+
+std::optional<std::filesystem::path> find_plugin_file(const std::string& name,
+                                                      const std::vector<std::filesystem::path>& dirs) {
+    for (const auto& dir : dirs) {
+        std::error_code ec;
+        auto candidate = dir / (name + ".so");
+        if (std::filesystem::is_regular_file(candidate, ec)) return candidate;
+    }
+    return std::nullopt;
+}
+
+// A plugin's error text as one printable line.
+std::string one_line(const char* text, size_t cap) {
+    std::string out;
+    for (size_t i = 0; i < cap && text[i] != '\0'; ++i) {
+        char c = text[i];
+        if (c == '\n' || c == '\r') break;
+        out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+    }
+    return out;
+}
+
+std::string key_description(const KeySpec& k) {
+    std::string d = k.name + " (" + key_type_name(k.type);
+    if (k.flags & MAILFW_KEY_REQUIRED) d += ", required";
+    if (k.flags & MAILFW_KEY_MULTI) d += ", repeatable";
+    if (k.default_value) d += ", default " + (k.default_value->empty() ? std::string("\"\"") : *k.default_value);
+    return d + "): " + k.help;
+}
+
+}  // namespace
+
+PluginHost::PluginHost(const ServerConfig& config, const ConfigFile& file) {
+    g_live.store(this);
+    try {
+        load_all(config, file);
+    } catch (...) {
+        destroy_instances();
+        PluginHost* self = this;
+        g_live.compare_exchange_strong(self, nullptr);
+        throw;
+    }
+}
+
+PluginHost::~PluginHost() {
+    destroy_instances();
+    PluginHost* self = this;
+    g_live.compare_exchange_strong(self, nullptr);
+    // plugins_ dies after this body: libraries are unmapped only once no instance is left.
+}
+
+PluginHost* PluginHost::live() { return g_live.load(); }
+
+const mailfw_host_api* PluginHost::api() { return host_api_table(); }
+
+void PluginHost::destroy_instances() noexcept {
+    server_mechs_.clear();
+    client_mechs_.clear();
+    event_handlers_.clear();
+    stores_.clear();
+    delivery_.reset();
+    for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it) {
+        LoadedPlugin& p = **it;
+        if (p.instance && p.lib.descriptor.destroy) {
+            try {
+                p.lib.descriptor.destroy(p.instance);
+            } catch (...) {
+            }
+        }
+        p.instance = nullptr;
+    }
+}
+
+void PluginHost::load_all(const ServerConfig& config, const ConfigFile& file) {
+    const std::string& origin = file.origin();
+    // Phase 1: load and check every library and its section, so no plugin is
+    // created (opening files, sockets) when a later one is refused.
+    std::map<std::string, std::string> server_mech_owner, client_mech_owner;  // upper name -> plugin
+    for (const PluginLoad& load : config.loads) {
+        const std::string at = origin + ":" + std::to_string(load.line) + ": plugin " + load.name;
+        auto path = find_plugin_file(load.name, config.plugin_dirs);
+        if (!path) {
+            std::vector<std::string> dirs;
+            for (const auto& d : config.plugin_dirs) dirs.push_back(d.string());
+            throw ConfigError(at + " not found: no " + load.name + ".so in " +
+                              (dirs.empty() ? std::string("(no directory)") : join(dirs)) +
+                              "; set `plugin_dir =` in [server] to the directory that holds it, or fix the name");
+        }
+        std::unique_ptr<LoadedPlugin> p;
+        try {
+            p = std::make_unique<LoadedPlugin>(open_plugin_library(*path, api()));
+        } catch (const PluginRefusal& r) {
+            throw ConfigError(at + " (" + path->string() + "): " + r.what());
+        }
+        p->line = load.line;
+        const PluginLibrary& lib = p->lib;
+        if (lib.name != load.name)
+            throw ConfigError(at + " (" + path->string() + "): the library calls itself '" + lib.name +
+                              "'; rename the file to " + lib.name + ".so and write `load = " + lib.name + "`");
+
+        auto claim = [&](std::map<std::string, std::string>& owners, const char* name, const char* side) {
+            auto [it, fresh] = owners.emplace(upper(name), load.name);
+            if (!fresh)
+                throw ConfigError(at + ": " + side + " mechanism " + name + " is also provided by plugin " +
+                                  it->second + "; load only one of " + it->second + " and " + load.name);
+        };
+        for (const auto& m : lib.server_mechs) claim(server_mech_owner, m.name, "server");
+        for (const auto& m : lib.client_mechs) claim(client_mech_owner, m.name, "client");
+
+        p->host = std::make_unique<mailfw_host>();
+        p->host->plugin = load.name;
+        p->host->owner = this;
+        p->host->config = validate_section(file, load.name, lib.keys, "plugin " + load.name);
+        plugins_.push_back(std::move(p));
+    }
+
+    const LoadedPlugin* chosen = nullptr;
+    std::vector<std::string> deliverers;
+    for (const auto& p : plugins_)
+        if (p->lib.delivery) deliverers.push_back(p->lib.name);
+    if (!config.delivery.empty()) {
+        int line = 0;
+        for (const ConfigEntry* e : file.entries("server"))
+            if (e->key == "delivery") line = e->line;
+        for (const auto& p : plugins_)
+            if (p->lib.name == config.delivery && p->lib.delivery) chosen = p.get();
+        if (!chosen)
+            throw ConfigError(origin + ":" + std::to_string(line) + ": delivery = " + config.delivery +
+                              " names no loaded delivery plugin (" +
+                              (deliverers.empty() ? std::string("none is loaded") : "loaded: " + join(deliverers)) +
+                              "); load one with `load =` (e.g. load = deliver-maildir) or fix the name");
+    } else {
+        for (const auto& p : plugins_)
+            if (p->lib.delivery && !chosen) chosen = p.get();
+    }
+
+    // Phase 2: create the instances in load order.
+    for (auto& p : plugins_) {
+        const std::string& name = p->lib.name;
+        int line = file.section_line(name) ? file.section_line(name) : p->line;
+        const std::string at = origin + ":" + std::to_string(line) + ": plugin " + name;
+        char err[1024] = {};
+        void* instance = nullptr;
+        try {
+            instance = p->lib.descriptor.create(p->host.get(), api(), err, sizeof err);
+        } catch (...) {
+            throw ConfigError(at + ": create() threw an exception; plugins must not let exceptions cross the ABI, "
+                                   "fix the plugin");
+        }
+        if (!instance) {
+            std::string why = one_line(err, sizeof err);
+            if (why.empty()) why = "could not start and gave no reason; check its log lines above";
+            throw ConfigError(at + ": " + why);
+        }
+        p->instance = instance;
+    }
+
+    // Index what each plugin provides, in load order.
+    for (const auto& p : plugins_) {
+        const PluginLibrary& lib = p->lib;
+        for (const auto& m : lib.server_mechs)
+            server_mechs_.push_back({m.name, m.flags, m.max_response, m, p->instance, lib.name});
+        for (const auto& m : lib.client_mechs) client_mechs_.push_back({m.name, m.flags, m, p->instance, lib.name});
+        if (lib.events) event_handlers_.push_back({*lib.events, p->instance, lib.name});
+        if (lib.store) stores_.push_back({*lib.store, p->instance, lib.name});
+        if (p.get() == chosen) delivery_ = Delivery{*lib.delivery, p->instance, lib.name};
+    }
+}
+
+const ServerMech* PluginHost::find_server_mech(std::string_view name) const {
+    for (const auto& m : server_mechs_)
+        if (iequals(m.name, name)) return &m;
+    return nullptr;
+}
+
+const mailfw_host* PluginHost::host_handle(std::string_view name) const {
+    for (const auto& p : plugins_)
+        if (p->lib.name == name) return p->host.get();
+    return nullptr;
+}
+
+int PluginHost::user_set(int mode, std::string_view user, std::string_view password) {
+    for (const auto& s : stores_)
+        if (s.table.user_set)
+            return s.table.user_set(s.instance, mode, user.data(), user.size(), password.data(), password.size());
+    throw ConfigError("no loaded plugin can manage users; load a store plugin such as store-sqlite");
+}
+
+int PluginHost::user_delete(std::string_view user) {
+    for (const auto& s : stores_)
+        if (s.table.user_delete) return s.table.user_delete(s.instance, user.data(), user.size());
+    throw ConfigError("no loaded plugin can manage users; load a store plugin such as store-sqlite");
+}
+
+std::vector<std::string> PluginHost::user_list() {
+    struct Collected {
+        std::vector<std::string> users;
+        bool failed = false;
+    };
+    // Called by the plugin: a C boundary.
+    mailfw_user_fn each = [](void* data, const char* user, size_t len) noexcept {
+        auto* c = static_cast<Collected*>(data);
+        try {
+            c->users.emplace_back(user ? std::string(user, len) : std::string());
+        } catch (...) {
+            c->failed = true;
+        }
+    };
+    for (const auto& s : stores_) {
+        if (!s.table.user_list) continue;
+        Collected c;
+        int r = s.table.user_list(s.instance, each, &c);
+        if (r != MAILFW_OK || c.failed)
+            throw ConfigError("plugin " + s.plugin + " could not list its users (status " + std::to_string(r) +
+                              "); check its log lines and its database");
+        return std::move(c.users);
+    }
+    throw ConfigError("no loaded plugin can manage users; load a store plugin such as store-sqlite");
+}
+
+std::vector<PluginSummary> PluginHost::discover(const std::vector<std::filesystem::path>& dirs) {
+    std::vector<PluginSummary> out;
+    for (const auto& dir : dirs) {
+        std::vector<std::filesystem::path> files;
+        std::error_code ec;
+        for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+            std::error_code type_ec;
+            if (it->path().extension() == ".so" && it->is_regular_file(type_ec)) files.push_back(it->path());
+        }
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files) {
+            PluginSummary s;
+            s.file = f;
+            try {
+                PluginLibrary lib = open_plugin_library(f, api());
+                if (lib.name != f.stem().string())
+                    throw PluginRefusal("the library calls itself '" + lib.name + "'; rename the file to " +
+                                        lib.name + ".so");
+                s.name = lib.name;
+                s.version = lib.version;
+                s.summary = lib.summary;
+                s.abi_major = lib.descriptor.abi_major;
+                s.abi_minor = lib.descriptor.abi_minor;
+                s.kinds = lib.kinds();
+                s.keys = lib.keys;
+            } catch (const std::exception& e) {
+                PluginSummary failed;
+                failed.file = f;
+                failed.error = e.what();
+                s = std::move(failed);
+            }
+            out.push_back(std::move(s));
+        }
+    }
+    return out;
+}
+
+std::string PluginHost::describe(const PluginSummary& s) {
+    if (!s.error.empty()) return s.file.string() + ": " + s.error + "\n";
+    std::string out = s.name + " " + s.version + " (plugin ABI " + std::to_string(s.abi_major) + "." +
+                      std::to_string(s.abi_minor) + ") " + s.file.string() + "\n";
+    if (!s.summary.empty()) out += s.summary + "\n";
+    out += "provides: " + (s.kinds.empty() ? std::string("nothing") : join(s.kinds)) + "\n";
+    if (s.keys.empty()) {
+        out += "keys in [" + s.name + "]: none\n";
+    } else {
+        out += "keys in [" + s.name + "]:\n";
+        for (const auto& k : s.keys) out += "  " + key_description(k) + "\n";
+    }
+    return out;
+}
+
+}  // namespace mailfw
