@@ -56,7 +56,8 @@ asio::awaitable<Verdict> EventPipeline::fire(mailfw_event event) {
         if (action == MAILFW_PENDING) {
             tokens_.push_back(token);
             auto deadline = std::chrono::milliseconds(t.timeout_ms ? t.timeout_ms : kDefaultTimeoutMs);
-            if (co_await token->wait(deadline)) {
+            const bool answered = co_await token->wait(deadline);
+            if (answered) {
                 v = token->verdict();
             } else {
                 log::warning(e.handler->plugin + ": no answer within " + std::to_string(deadline.count()) +

@@ -104,7 +104,8 @@ asio::awaitable<void> Session::run() {
     if (proceed && events_->wants(MAILFW_HOOK_CONNECT)) {
         mailfw_event ev{};
         ev.hook = MAILFW_HOOK_CONNECT;
-        proceed = !(co_await hook_rejects(ev)) && open_;
+        const bool rejected = co_await hook_rejects(ev);
+        proceed = !rejected && open_;
     }
     if (proceed) queue(Reply(220, "", host + " ESMTP mailfw ready"));
 
@@ -150,7 +151,8 @@ asio::awaitable<void> Session::run() {
             ev.hook = MAILFW_HOOK_COMMAND;
             ev.text = {cmd.verb_text.data(), cmd.verb_text.size()};
             ev.params = {cmd.args.data(), cmd.args.size()};
-            if (co_await hook_rejects(ev)) continue;
+            const bool rejected = co_await hook_rejects(ev);
+            if (rejected) continue;
         }
         co_await dispatch(cmd, in.line);
         if (cmd.verb == Verb::auth) wipe(in.line);  // may hold an initial response
@@ -170,59 +172,46 @@ asio::awaitable<void> Session::run() {
 }
 
 asio::awaitable<void> Session::dispatch(const Command& cmd, std::string_view) {
+    // An if-chain, not a switch: g++ 12 miscompiles co_await inside switch
+    // cases (the callee's frame is resumed with a corrupt state).
     const auto& host = ctx_->server->hostname;
-    switch (cmd.verb) {
-        case Verb::helo:
-        case Verb::ehlo:
-            co_await cmd_ehlo(cmd);
-            break;
-        case Verb::mail:
-            co_await cmd_mail(cmd);
-            break;
-        case Verb::rcpt:
-            co_await cmd_rcpt(cmd);
-            break;
-        case Verb::data:
-            co_await cmd_data(cmd);
-            break;
-        case Verb::bdat:
-            co_await cmd_bdat(cmd);
-            break;
-        case Verb::auth:
-            co_await cmd_auth(cmd);
-            break;
-        case Verb::starttls:
-            co_await cmd_starttls(cmd);
-            break;
-        case Verb::rset:
-            if (!cmd.args.empty()) {
-                co_await send(Reply(501, "5.5.4", "Syntax: RSET takes no parameters"));
-                break;
-            }
+    const Verb v = cmd.verb;
+    if (v == Verb::helo || v == Verb::ehlo) {
+        co_await cmd_ehlo(cmd);
+    } else if (v == Verb::mail) {
+        co_await cmd_mail(cmd);
+    } else if (v == Verb::rcpt) {
+        co_await cmd_rcpt(cmd);
+    } else if (v == Verb::data) {
+        co_await cmd_data(cmd);
+    } else if (v == Verb::bdat) {
+        co_await cmd_bdat(cmd);
+    } else if (v == Verb::auth) {
+        co_await cmd_auth(cmd);
+    } else if (v == Verb::starttls) {
+        co_await cmd_starttls(cmd);
+    } else if (v == Verb::rset) {
+        if (!cmd.args.empty()) {
+            co_await send(Reply(501, "5.5.4", "Syntax: RSET takes no parameters"));
+        } else {
             reset_transaction();
             co_await send(Reply(250, "2.0.0", "Reset state"));
-            break;
-        case Verb::noop:
-            co_await send(Reply(250, "2.0.0", "OK"));
-            break;
-        case Verb::quit:
-            co_await goodbye(Reply(221, "2.0.0", host + " closing connection"));
-            break;
-        case Verb::vrfy:
-            if (cmd.args.empty())
-                co_await send(Reply(501, "5.5.4", "Syntax: VRFY <address>"));
-            else  // RFC 5321 §3.5.3: 252 when we will not verify but will accept
-                co_await send(Reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"));
-            break;
-        case Verb::expn:
-            co_await send(Reply(502, "5.5.1", "EXPN not supported"));
-            break;
-        case Verb::help:
-            co_await cmd_help();
-            break;
-        case Verb::unknown:
-            co_await send(Reply(500, "5.5.1", "Command unrecognized"));
-            break;
+        }
+    } else if (v == Verb::noop) {
+        co_await send(Reply(250, "2.0.0", "OK"));
+    } else if (v == Verb::quit) {
+        co_await goodbye(Reply(221, "2.0.0", host + " closing connection"));
+    } else if (v == Verb::vrfy) {
+        if (cmd.args.empty())
+            co_await send(Reply(501, "5.5.4", "Syntax: VRFY <address>"));
+        else  // RFC 5321 §3.5.3: 252 when we will not verify but will accept
+            co_await send(Reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"));
+    } else if (v == Verb::expn) {
+        co_await send(Reply(502, "5.5.1", "EXPN not supported"));
+    } else if (v == Verb::help) {
+        co_await cmd_help();
+    } else {
+        co_await send(Reply(500, "5.5.1", "Command unrecognized"));
     }
 }
 
@@ -237,7 +226,8 @@ asio::awaitable<void> Session::cmd_ehlo(const Command& cmd) {
         mailfw_event ev{};
         ev.hook = MAILFW_HOOK_HELO;
         ev.text = {cmd.args.data(), cmd.args.size()};
-        if (co_await hook_rejects(ev)) co_return;
+        const bool rejected = co_await hook_rejects(ev);
+        if (rejected) co_return;
     }
     helo_ = std::string(cmd.args);
     esmtp_ = ehlo;
@@ -291,7 +281,8 @@ asio::awaitable<void> Session::cmd_starttls(const Command& cmd) {
                    "discarded " + std::to_string(buffered().size()) + " bytes pipelined after STARTTLS", id_, client_);
         consume(buffered().size());
     }
-    if (!co_await start_tls()) co_return;
+    const bool secured = co_await start_tls();
+    if (!secured) co_return;
     // RFC 3207 §4.2: the session starts over; the client must EHLO again.
     reset_transaction();
     helo_.clear();

@@ -4,6 +4,10 @@
 // session_io.cpp (lines, pipelined output, TLS, deadlines), session_auth.cpp
 // (AUTH), session_data.cpp (MAIL/RCPT/DATA/BDAT and delivery),
 // session_plugin_api.cpp (what plugins see through mailfw_session).
+//
+// Coroutine rule for this code base: never co_await inside a condition
+// (`if (co_await f())`); bind the result to a local first. g++ 12.2
+// miscompiles some of those (the callee's frame is resumed corrupted).
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -65,6 +69,16 @@ private:
     void arm_deadline();
     void disarm_deadline();
     void close_transport();
+    // Runs a plugin call that may block (password hashing, disk, fsync) on
+    // the worker pool; the session resumes on its strand with the result.
+    // `call` must outlive the co_await. The coroutine itself takes only
+    // trivially copyable arguments: g++ 12.2 destroys a class-type prvalue
+    // argument of a coroutine twice (seen with std::function).
+    template <class F>
+    awaitable<int> off_thread(F& call) {
+        return off_thread_raw([](void* f) { return (*static_cast<F*>(f))(); }, &call);
+    }
+    awaitable<int> off_thread_raw(int (*fn)(void*), void* arg);
     std::string_view buffered() const { return std::string_view(inbuf_).substr(inpos_); }
     void consume(size_t n);
 

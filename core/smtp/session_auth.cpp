@@ -82,8 +82,10 @@ asio::awaitable<void> Session::cmd_auth(const Command& cmd) {
     for (bool first = true;; first = false) {
         const unsigned char* out = nullptr;
         size_t out_len = 0;
-        int r = mech->table.step(guard.state, have_input ? reinterpret_cast<const unsigned char*>(input.str().data()) : nullptr,
-                                 input.str().size(), &out, &out_len);
+        const unsigned char* in = have_input ? reinterpret_cast<const unsigned char*>(input.str().data()) : nullptr;
+        const size_t in_len = input.str().size();
+        auto step = [&] { return mech->table.step(guard.state, in, in_len, &out, &out_len); };
+        int r = co_await off_thread(step);
         wipe(input.str());
 
         if (r == MAILFW_SASL_CONTINUE || (r == MAILFW_SASL_OK && out_len > 0)) {

@@ -1,8 +1,6 @@
 // Mail transactions: MAIL, RCPT, DATA (RFC 5321 §4.1.1), BDAT (RFC 3030),
 // streaming the message to the spool and handing it to the delivery plugin.
 // The 250 goes out only once delivery reports the message durable.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <mailfw/plugin.hpp>
 
 #include "smtp/data_decoder.hpp"
@@ -94,7 +92,8 @@ asio::awaitable<void> Session::cmd_mail(const Command& cmd) {
         ev.text = {path.address.data(), path.address.size()};
         ev.params = {cmd.args.data(), cmd.args.size()};
         ev.bytes = declared;
-        if (co_await hook_rejects(ev)) co_return;
+        const bool rejected = co_await hook_rejects(ev);
+        if (rejected) co_return;
     }
     txn_.emplace();
     txn_->mail_from = path.address;
@@ -135,7 +134,8 @@ asio::awaitable<void> Session::cmd_rcpt(const Command& cmd) {
         ev.hook = MAILFW_HOOK_RCPT;
         ev.text = {path.address.data(), path.address.size()};
         ev.count = static_cast<uint32_t>(txn_->rcpts.size());
-        if (co_await hook_rejects(ev)) co_return;
+        const bool rejected = co_await hook_rejects(ev);
+        if (rejected) co_return;
     }
     txn_->rcpts.push_back(path.address);
     co_await send(Reply(250, "2.1.5", "Recipient <" + path.address + "> OK"));
@@ -206,7 +206,8 @@ asio::awaitable<void> Session::cmd_data(const Command& cmd) {
             if (decoder.status() != DataDecoder::Status::need_more) break;
             continue;
         }
-        if (!co_await fill()) {
+        const bool more = co_await fill();
+        if (!more) {
             log::write(log::Level::info, "connection lost during DATA; nothing kept", id_, client_);
             reset_transaction();
             if (timed_out_)
@@ -234,14 +235,18 @@ asio::awaitable<void> Session::cmd_data(const Command& cmd) {
         co_await send(Reply(500, "5.5.2", "Line too long in message text (limit 1000 octets with CRLF)"));
         co_return;
     }
-    if (auto reply = co_await end_message()) co_await send(std::move(*reply));
+    std::optional<Reply> reply = co_await end_message();
+    if (reply) co_await send(std::move(*reply));
 }
 
 asio::awaitable<void> Session::discard_bytes(uint64_t n) {
     while (n > 0) {
-        if (buffered().empty() && !co_await fill()) {
-            open_ = false;
-            co_return;
+        if (buffered().empty()) {
+            const bool more = co_await fill();
+            if (!more) {
+                open_ = false;
+                co_return;
+            }
         }
         size_t take = static_cast<size_t>(std::min<uint64_t>(n, buffered().size()));
         consume(take);
@@ -275,7 +280,9 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
     txn_->bdat = true;
     uint64_t left = args->size;
     while (left > 0) {
-        if (buffered().empty() && !co_await fill()) {
+        bool more = true;
+        if (buffered().empty()) more = co_await fill();
+        if (!more) {
             log::write(log::Level::info, "connection lost during BDAT; nothing kept", id_, client_);
             reset_transaction();
             if (timed_out_)
@@ -297,7 +304,8 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
         co_await send(Reply(250, "2.0.0", std::to_string(args->size) + " octets received"));
         co_return;
     }
-    if (auto reply = co_await end_message()) co_await send(std::move(*reply));
+    std::optional<Reply> reply = co_await end_message();
+    if (reply) co_await send(std::move(*reply));
 }
 
 asio::awaitable<std::optional<Reply>> Session::end_message() {
@@ -316,7 +324,8 @@ asio::awaitable<std::optional<Reply>> Session::end_message() {
         ev.bytes = t.headers->header_bytes();
         ev.count = t.headers->received_count();
         ev.local_count = t.headers->local_received_count();
-        if (co_await hook_rejects(ev)) {
+        const bool rejected = co_await hook_rejects(ev);
+        if (rejected) {
             reset_transaction();
             co_return std::nullopt;
         }
@@ -325,7 +334,8 @@ asio::awaitable<std::optional<Reply>> Session::end_message() {
         mailfw_event ev{};
         ev.hook = MAILFW_HOOK_DATA_END;
         ev.bytes = t.bytes;
-        if (co_await hook_rejects(ev)) {
+        const bool rejected = co_await hook_rejects(ev);
+        if (rejected) {
             reset_transaction();
             co_return std::nullopt;
         }
@@ -378,10 +388,8 @@ asio::awaitable<Reply> Session::deliver() {
     int status;
     if (d->table.flags & MAILFW_DELIVERY_BLOCKING) {
         // Disk I/O and fsync happen on the worker pool, never on a network thread.
-        status = co_await asio::co_spawn(
-            ctx_->blocking->get_executor(),
-            [&]() -> asio::awaitable<int> { co_return d->table.deliver(d->instance, &m, &result, token.get()); },
-            asio::use_awaitable);
+        auto call = [&] { return d->table.deliver(d->instance, &m, &result, token.get()); };
+        status = co_await off_thread(call);
     } else {
         status = d->table.deliver(d->instance, &m, &result, token.get());
     }
@@ -389,7 +397,8 @@ asio::awaitable<Reply> Session::deliver() {
     uint32_t code = result.code;
     if (status == MAILFW_PENDING) {
         auto deadline = std::chrono::milliseconds(d->table.timeout_ms ? d->table.timeout_ms : kDefaultDeliveryTimeoutMs);
-        if (co_await token->wait(deadline)) {
+        const bool answered = co_await token->wait(deadline);
+        if (answered) {
             status = static_cast<int>(token->delivery().status);
             code = token->delivery().code;
             text = token->delivery_text();

@@ -1,5 +1,6 @@
 // Bytes in and out: CRLF lines with limits, batched replies (PIPELINING),
 // TLS, and the inactivity deadline that guards every read and write.
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -51,7 +52,8 @@ asio::awaitable<Session::LineRead> Session::read_line(size_t limit) {
         } else {
             scanned = avail.size();
         }
-        if (!co_await fill()) co_return LineRead{ReadStatus::closed, {}};
+        const bool more = co_await fill();
+        if (!more) co_return LineRead{ReadStatus::closed, {}};
     }
 }
 
@@ -144,6 +146,12 @@ asio::awaitable<bool> Session::start_tls() {
                                      SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)),
                id_, client_);
     co_return true;
+}
+
+asio::awaitable<int> Session::off_thread_raw(int (*fn)(void*), void* arg) {
+    co_return co_await asio::co_spawn(
+        ctx_->blocking->get_executor(), [fn, arg]() -> asio::awaitable<int> { co_return fn(arg); },
+        asio::use_awaitable);
 }
 
 void Session::arm_deadline() {
