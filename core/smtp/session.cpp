@@ -132,7 +132,12 @@ asio::awaitable<void> Session::run() {
             break;
         }
         if (in.status == ReadStatus::too_long) {
-            co_await send(Reply(500, "5.5.2", "Line too long"));
+            // RFC 4954 §4: an AUTH line over the limit gets 500 5.5.6.
+            bool auth = parse_command(in.line).verb == Verb::auth;
+            if (auth)
+                co_await send(Reply(500, "5.5.6", "Authentication exchange line is too long"));
+            else
+                co_await send(Reply(500, "5.5.2", "Line too long"));
             continue;
         }
         if (in.status == ReadStatus::bare_lf) {

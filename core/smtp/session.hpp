@@ -58,7 +58,7 @@ private:
     enum class ReadStatus { line, too_long, bare_lf, closed };
     struct LineRead {
         ReadStatus status;
-        std::string line;
+        std::string line;  // too_long: the first bytes of the line
     };
     awaitable<LineRead> read_line(size_t limit);   // limit includes CRLF
     awaitable<bool> fill();                         // more bytes into inbuf_; false: connection over

@@ -42,7 +42,13 @@ asio::awaitable<void> Session::cmd_auth(const Command& cmd) {
     }
     auto args = parse_auth(cmd.args);
     if (!args) {
-        co_await send(Reply(501, "5.5.4", "Syntax: AUTH mechanism [initial-response]"));
+        // A valid mechanism followed by something that is not base64 is a
+        // decoding error (RFC 4954 §4: 501 5.5.2), not a syntax error.
+        bool mechanism_ok = parse_auth(cmd.args.substr(0, cmd.args.find(' '))).has_value();
+        if (mechanism_ok && cmd.args.find(' ') != std::string_view::npos)
+            co_await send(Reply(501, "5.5.2", "Cannot decode initial response"));
+        else
+            co_await send(Reply(501, "5.5.4", "Syntax: AUTH mechanism [initial-response]"));
         co_return;
     }
     if (cmd.args.size() + 7 > kDefaultAuthLineLimit) {

@@ -14,6 +14,7 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kHeadBytes = 16;  // of a too-long line, kept for the reply
 }
 
 void Session::consume(size_t n) {
@@ -26,6 +27,7 @@ void Session::consume(size_t n) {
 
 asio::awaitable<Session::LineRead> Session::read_line(size_t limit) {
     bool discarding = false;  // inside a line already known to be too long
+    std::string head;         // the start of a too-long line, to name its command
     size_t scanned = 0;       // bytes of the current line already searched
     for (;;) {
         std::string_view avail = buffered();
@@ -34,8 +36,10 @@ asio::awaitable<Session::LineRead> Session::read_line(size_t limit) {
             bool cr = nl > 0 && avail[nl - 1] == '\r';
             size_t len = cr ? nl - 1 : nl;
             LineRead r{ReadStatus::line, {}};
-            if (discarding || len + 2 > limit)
+            if (discarding || len + 2 > limit) {
                 r.status = ReadStatus::too_long;
+                r.line = discarding ? head : std::string(avail.substr(0, std::min<size_t>(len, kHeadBytes)));
+            }
             else if (!cr)
                 r.status = ReadStatus::bare_lf;
             else
@@ -44,6 +48,7 @@ asio::awaitable<Session::LineRead> Session::read_line(size_t limit) {
             co_return r;
         }
         if (avail.size() > limit) {
+            if (!discarding) head.assign(avail.substr(0, kHeadBytes));
             // Keep a trailing CR: it may pair with the next read's LF.
             bool keep_cr = avail.back() == '\r';
             consume(avail.size() - (keep_cr ? 1 : 0));
