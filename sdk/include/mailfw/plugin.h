@@ -298,7 +298,9 @@ typedef struct mailfw_host_api {
                          uint64_t window_ms, uint32_t hits);
 
     /* Answer a MAILFW_PENDING event or delivery. One-shot, callable from
-     * any thread; MAILFW_INVALID when used twice or after its deadline. */
+     * any thread; MAILFW_INVALID when used twice or after its deadline. A
+     * token stays valid until it is used or its session ends (the event
+     * handler's connection_close has been called): drop it then. */
     int (*complete_event)(mailfw_completion *token,
                           const mailfw_verdict *verdict);
     int (*complete_delivery)(mailfw_completion *token,
