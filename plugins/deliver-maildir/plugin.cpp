@@ -50,7 +50,7 @@ struct Instance : mailfw::PluginInstance {
                  mailfw::deliver_maildir::local_hostname()) {
         if (!configured_fsync(host()))
             host().log(MAILFW_LOG_WARNING,
-                       "deliver-maildir: fsync = false: messages are acknowledged before they are "
+                       "fsync = false: messages are acknowledged before they are "
                        "on disk and a power failure can lose them");
     }
 
@@ -62,18 +62,18 @@ struct Instance : mailfw::PluginInstance {
 
         const std::string_view id = mailfw::view(m.id);
         if (envelope.mailboxes.empty()) {
-            host().log(MAILFW_LOG_ERROR, "deliver-maildir: message " + std::string(id) +
+            host().log(MAILFW_LOG_ERROR, "message " + std::string(id) +
                                              " has no recipients; refused", m.session);
             return fail(result, MAILFW_DELIVERY_PERMFAIL, 554, "5.5.1", "no recipients");
         }
         const auto failure = writer.deliver(envelope);
         if (!failure) {
-            host().log(MAILFW_LOG_DEBUG, "deliver-maildir: message " + std::string(id) + " stored for " +
+            host().log(MAILFW_LOG_DEBUG, "message " + std::string(id) + " stored for " +
                                              std::to_string(envelope.mailboxes.size()) + " recipient(s)",
                        m.session);
             return MAILFW_DELIVERY_DURABLE;
         }
-        host().log(MAILFW_LOG_ERROR, "deliver-maildir: message " + std::string(id) +
+        host().log(MAILFW_LOG_ERROR, "message " + std::string(id) +
                                          " not delivered: " + failure->detail + "; nothing kept",
                    m.session);
         switch (failure->kind) {

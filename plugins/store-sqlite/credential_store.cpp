@@ -30,7 +30,7 @@ int CredentialStore::verify(std::string_view user, std::string_view password) {
         case HashCheck::Malformed:
             break;
     }
-    log_(MAILFW_LOG_ERROR, "store-sqlite: " + db_.path() + ": the password hash of user \"" +
+    log_(MAILFW_LOG_ERROR, db_.path() + ": the password hash of user \"" +
                                std::string(user) +
                                "\" is not $pbkdf2-sha256$...; set the password again with mailfw-admin");
     return MAILFW_UNAVAILABLE;

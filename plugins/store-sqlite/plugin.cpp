@@ -38,7 +38,7 @@ struct Instance : mailfw::PluginInstance, CredentialStore {
                           [this](int level, std::string_view msg) { this->host().log(level, msg); }) {
         if (const uint32_t n = configured_iterations(host()); n < owasp_floor)
             host().log(MAILFW_LOG_WARNING,
-                       "store-sqlite: pbkdf2_iterations = " + std::to_string(n) +
+                       "pbkdf2_iterations = " + std::to_string(n) +
                            " is far below OWASP guidance for PBKDF2-HMAC-SHA256; new passwords "
                            "are easy to brute-force if the file leaks");
     }

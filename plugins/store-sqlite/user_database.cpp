@@ -116,7 +116,7 @@ UserDatabase::UserDatabase(const std::string& path, Logger log) : path_(path), l
 
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
-        log_(MAILFW_LOG_WARNING, "store-sqlite: " + path +
+        log_(MAILFW_LOG_WARNING, path +
                                      " is readable by other users; chmod 600 it (it holds password hashes)");
 }
 
@@ -124,7 +124,7 @@ UserDatabase::~UserDatabase() { sqlite3_close(db_); }
 
 int UserDatabase::fail(std::string_view doing) {
     log_(MAILFW_LOG_ERROR,
-         "store-sqlite: " + path_ + ": cannot " + std::string(doing) + ": " + sqlite3_errmsg(db_));
+         path_ + ": cannot " + std::string(doing) + ": " + sqlite3_errmsg(db_));
     return MAILFW_UNAVAILABLE;
 }
 
