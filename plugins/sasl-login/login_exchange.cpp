@@ -1,6 +1,6 @@
 #include "login_exchange.hpp"
 
-#include <mailfw/plugin.h>
+#include <mailfw/plugin.hpp>
 
 namespace mailfw::sasl_login {
 
@@ -52,24 +52,9 @@ int LoginExchange::take_username(std::string_view user, std::string& out) {
 
 int LoginExchange::check_password(std::string_view password, std::string& out) {
     substate_ = Substate::Done;
-    switch (checker_.verify(username_, password)) {
-        case MAILFW_OK:
-            checker_.authenticated(username_);
-            out.clear();
-            return MAILFW_SASL_OK;
-        case MAILFW_NOT_FOUND:
-            out = "unknown user";
-            return MAILFW_SASL_FAIL;
-        case MAILFW_DENIED:
-            out = "wrong password";
-            return MAILFW_SASL_FAIL;
-        case MAILFW_INVALID:
-            out = "user name refused by the credential store";
-            return MAILFW_SASL_FAIL;
-        default:
-            out = "credential store unavailable";
-            return MAILFW_SASL_ERROR;
-    }
+    const int result = mailfw::sasl_result_for_password(checker_.verify(username_, password), out);
+    if (result == MAILFW_SASL_OK) checker_.authenticated(username_);
+    return result;
 }
 
 }  // namespace mailfw::sasl_login

@@ -2,7 +2,7 @@
 
 #include "plain_message.hpp"
 
-#include <mailfw/plugin.h>
+#include <mailfw/plugin.hpp>
 
 namespace mailfw::sasl_plain {
 
@@ -35,22 +35,8 @@ int PlainExchange::check(std::string_view message, std::string& out) {
         out = "malformed PLAIN message";
         return MAILFW_SASL_FAIL;
     }
-    switch (checker_.verify(m->authcid, m->passwd)) {
-        case MAILFW_OK:
-            break;
-        case MAILFW_NOT_FOUND:
-            out = "unknown user";
-            return MAILFW_SASL_FAIL;
-        case MAILFW_DENIED:
-            out = "wrong password";
-            return MAILFW_SASL_FAIL;
-        case MAILFW_INVALID:
-            out = "user name refused by the credential store";
-            return MAILFW_SASL_FAIL;
-        default:
-            out = "credential store unavailable";
-            return MAILFW_SASL_ERROR;
-    }
+    const int verified = mailfw::sasl_result_for_password(checker_.verify(m->authcid, m->passwd), out);
+    if (verified != MAILFW_SASL_OK) return verified;
     const bool proxy = !m->authzid.empty() && m->authzid != m->authcid;
     if (proxy) {
         const int r = checker_.authorize(m->authcid, m->authzid);

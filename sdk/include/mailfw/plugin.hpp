@@ -159,6 +159,29 @@ public:
 using ServerExchange = SaslExchange;
 using ClientExchange = SaslExchange;
 
+// The SASL result for a host verify_password() status, with a reason for
+// the log in `reason` (never sent to the client): the mapping every
+// password-based mechanism shares.
+inline int sasl_result_for_password(int status, std::string& reason) {
+    switch (status) {
+        case MAILFW_OK:
+            reason.clear();
+            return MAILFW_SASL_OK;
+        case MAILFW_NOT_FOUND:
+            reason = "unknown user";
+            return MAILFW_SASL_FAIL;
+        case MAILFW_DENIED:
+            reason = "wrong password";
+            return MAILFW_SASL_FAIL;
+        case MAILFW_INVALID:
+            reason = "user name refused by the credential store";
+            return MAILFW_SASL_FAIL;
+        default:
+            reason = "credential store unavailable";
+            return MAILFW_SASL_ERROR;
+    }
+}
+
 namespace detail {
 inline int step(void* state, const unsigned char* in, size_t len, const unsigned char** out,
                 size_t* out_len) noexcept {
