@@ -371,6 +371,21 @@ class MailfwServer:
         wait_for_ports(self.proc, list(self.ports.values()), self.read_log)
         return self
 
+    def restart(self):
+        """Start again after a crash (same config, ports, users and data)."""
+        for f in (self._stderr, self._stdout):
+            f.close()
+        self.proc = None
+        return self.start()
+
+    def died(self):
+        """None while running; else a description of how it ended."""
+        if self.proc is None or self.proc.poll() is None:
+            return None
+        rc = self.proc.returncode
+        what = "killed by signal %d" % -rc if rc < 0 else "exit status %d" % rc
+        return "%s; its stderr ends:\n%s" % (what, self.read_log()[-4000:])
+
     def read_log(self):
         try:
             with open(self.log_path, "rb") as f:
@@ -514,10 +529,19 @@ class MailfwTestCase(unittest.TestCase):
 
     def start_server(self, **kw):
         srv = MailfwServer(**kw)
-        self.addCleanup(srv.cleanup)
+        self.addCleanup(self._stop_checked, srv)
         srv.start()
         self.server = srv
         return srv
+
+    def _stop_checked(self, srv):
+        """Cleanup: SIGTERM must make mailfwd exit 0 (no crash, no hang until SIGKILL)."""
+        rc = srv.stop()
+        log = srv.read_log()
+        srv.cleanup()
+        if rc not in (0, None):
+            self.fail("mailfwd did not exit 0 on SIGTERM (%s); its stderr ends:\n%s"
+                      % ("signal %d" % -rc if rc < 0 else "exit %d" % rc, log[-4000:]))
 
     def make_server(self, **kw):
         """A configured but not started server."""
@@ -583,6 +607,45 @@ class MailfwTestCase(unittest.TestCase):
             self.fail("delivered body differs from what was sent: %d bytes sent, %d delivered;"
                       " first difference at %d" % (len(body), len(got), _first_diff(got, body)))
         return received
+
+
+class SharedServerTestCase(MailfwTestCase):
+    """One server for the whole class (each test opens its own connections).
+
+    A crash is pinned on the test during which it happened: that test fails
+    with the server's log and the server is restarted for the next test. The
+    server must exit 0 on SIGTERM at the end of the class."""
+
+    server_kwargs = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = MailfwServer(**cls.server_kwargs)
+        try:
+            cls.srv.start()
+        except Exception:
+            cls.srv.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        log = cls.srv.read_log()
+        cls.srv.cleanup()
+        if rc != 0:
+            raise AssertionError("mailfwd did not exit 0 on SIGTERM (%s); its stderr ends:\n%s"
+                                 % ("signal %d" % -rc if rc < 0 else "exit %d" % rc, log[-4000:]))
+
+    def setUp(self):
+        self.server = self.srv
+
+    def tearDown(self):
+        self.doCleanups()          # close this test's clients first
+        time.sleep(0.02)
+        died = self.srv.died()
+        if died:
+            self.srv.restart()
+            self.fail("mailfwd died during this test (%s)" % died)
 
 
 def _first_diff(a, b):

@@ -2,31 +2,17 @@
 
 import unittest
 
-from mailfw_harness import MailfwServer, MailfwTestCase, b64
+from mailfw_harness import SharedServerTestCase, b64
 
 USER, PASSWORD = "alice", "Core-Auth-Pa55"
 
 
-class AuthCore(MailfwTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = MailfwServer(
-            listeners={"open": {"allow_plaintext_auth": True},
-                       "noplain": {"allow_plaintext_auth": False},
-                       "required": {"allow_plaintext_auth": True, "auth": "required"}},
-            users={USER: PASSWORD})
-        try:
-            cls.srv.start()
-        except Exception:
-            cls.srv.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.cleanup()
-
-    def setUp(self):
-        self.server = self.srv
+class AuthCore(SharedServerTestCase):
+    server_kwargs = dict(
+        listeners={"open": {"allow_plaintext_auth": True},
+                   "noplain": {"allow_plaintext_auth": False},
+                   "required": {"allow_plaintext_auth": True, "auth": "required"}},
+        users={USER: PASSWORD})
 
     def session(self, listener="open"):
         c = self.connect(listener=listener)

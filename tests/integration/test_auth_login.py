@@ -7,28 +7,15 @@ import subprocess
 import tempfile
 import unittest
 
-from mailfw_harness import MailfwServer, MailfwTestCase, b64, run, split_delivered
+from mailfw_harness import SharedServerTestCase, b64, run, split_delivered
 
 USER, PASSWORD = "alice", "Login-Pa55word!"
 
 
-class AuthLogin(MailfwTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = MailfwServer(listeners={"plain": {"allow_plaintext_auth": True}},
-                               users={USER: PASSWORD, "bob": "bob-password"})
-        try:
-            cls.srv.start()
-        except Exception:
-            cls.srv.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.cleanup()
-
-    def setUp(self):
-        self.server = self.srv
+class AuthLogin(SharedServerTestCase):
+    server_kwargs = dict(
+        listeners={"plain": {"allow_plaintext_auth": True}},
+        users={USER: PASSWORD, "bob": "bob-password"})
 
     def session(self):
         c = self.connect()

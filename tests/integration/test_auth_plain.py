@@ -4,30 +4,16 @@ import smtplib
 import sqlite3
 import unittest
 
-from mailfw_harness import MailfwServer, MailfwTestCase, b64
+from mailfw_harness import SharedServerTestCase, b64
 
 USER, PASSWORD = "alice", "Plain-Pa55word?"
 
 
-class AuthPlain(MailfwTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = MailfwServer(
-            listeners={"relaxed": {"allow_plaintext_auth": True},
-                       "strict": {"allow_plaintext_auth": True, "relaxed_auth": False}},
-            users={USER: PASSWORD, "bob": "bob-password", "carol": "carol-password"})
-        try:
-            cls.srv.start()
-        except Exception:
-            cls.srv.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.cleanup()
-
-    def setUp(self):
-        self.server = self.srv
+class AuthPlain(SharedServerTestCase):
+    server_kwargs = dict(
+        listeners={"relaxed": {"allow_plaintext_auth": True},
+                   "strict": {"allow_plaintext_auth": True, "relaxed_auth": False}},
+        users={USER: PASSWORD, "bob": "bob-password", "carol": "carol-password"})
 
     def session(self, listener="relaxed"):
         c = self.connect(listener=listener)

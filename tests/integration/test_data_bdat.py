@@ -4,32 +4,18 @@ import os
 import time
 import unittest
 
-from mailfw_harness import MailfwServer, MailfwTestCase, dot_stuff, split_delivered
+from mailfw_harness import SharedServerTestCase, dot_stuff, split_delivered
 
 SENDER = "sender@example.test"
 MAX_SIZE = 64 * 1024
 
 
-class DataBdat(MailfwTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = MailfwServer(
-            listeners={"big": {"max_message_size": "4MiB"},
-                       "small": {"max_message_size": "64KiB"}},
-            users={"alice": "alice-secret"})
-        try:
-            cls.srv.start()
-        except Exception:
-            cls.srv.cleanup()
-            raise
-        cls.counter = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.cleanup()
-
-    def setUp(self):
-        self.server = self.srv
+class DataBdat(SharedServerTestCase):
+    server_kwargs = dict(
+        listeners={"big": {"max_message_size": "4MiB"},
+                   "small": {"max_message_size": "64KiB"}},
+        users={"alice": "alice-secret"})
+    counter = 0
 
     def rcpt(self):
         """A fresh recipient per test, so mailboxes never mix."""

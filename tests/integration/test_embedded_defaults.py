@@ -9,7 +9,7 @@ import tempfile
 import time
 import unittest
 
-from mailfw_harness import (MAILFWD, MailfwTestCase, SmtpClient, b64, free_port,
+from mailfw_harness import (ADMIN, MAILFWD, MailfwTestCase, SmtpClient, b64, free_port,
                             require_binaries, run, split_delivered, wait_for_ports)
 
 SAMPLE = re.compile(r"^sample user: demo  password: (\S+)\s*$", re.M)
@@ -118,6 +118,34 @@ class EmbeddedDefaults(MailfwTestCase):
         srv, port, password = self.start(["--listen", "127.0.0.1:%d" % port])
         self.assertTrue(os.path.exists(os.path.join(self.dir, "mailfw-data", "users.db")),
                         os.listdir(self.dir))
+
+    def test_admin_data_dir(self):
+        data = os.path.join(self.dir, "data")
+        srv, port, _password = self.start(["--data-dir", data, "--listen",
+                                           "127.0.0.1:%d" % free_port()])
+        r = run([ADMIN, "--data-dir", data, "user", "add", "bob"], input="Bob-Pa55word\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = run([ADMIN, "--data-dir", data, "user", "list"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(l.strip() for l in r.stdout.splitlines() if l.strip()),
+                         ["bob", "demo"])
+        c = SmtpClient(port)
+        self.addCleanup(c.close)
+        c.ehlo()
+        self.assertEqual(c.auth_plain("bob", "Bob-Pa55word").code, 235)
+
+    def test_print_defaults_is_a_valid_config(self):
+        r = run([MAILFWD, "--print-defaults"], cwd=self.dir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("[server]", r.stdout)
+        self.assertRegex(r.stdout, r"allow_plaintext_auth\s*=\s*true")
+        self.assertRegex(r.stdout, r"bind\s*=\s*127\.0\.0\.1:2525")
+        conf = os.path.join(self.dir, "defaults.conf")
+        with open(conf, "w") as f:
+            f.write(r.stdout)
+        r = run([MAILFWD, "--config", conf, "--check-config"], cwd=self.dir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("configuration OK", r.stdout + r.stderr)
 
     def test_swaks_against_embedded_defaults(self):
         swaks = shutil.which("swaks")

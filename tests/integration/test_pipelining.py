@@ -3,28 +3,15 @@
 import shutil
 import unittest
 
-from mailfw_harness import MailfwServer, MailfwTestCase, run, split_delivered
+from mailfw_harness import SharedServerTestCase, run, split_delivered
 
 USER, PASSWORD = "alice", "Pipe-Pa55word"
 
 
-class Pipelining(MailfwTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = MailfwServer(listeners={"test": {"allow_plaintext_auth": True}},
-                               users={USER: PASSWORD})
-        try:
-            cls.srv.start()
-        except Exception:
-            cls.srv.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.cleanup()
-
-    def setUp(self):
-        self.server = self.srv
+class Pipelining(SharedServerTestCase):
+    server_kwargs = dict(
+        listeners={"test": {"allow_plaintext_auth": True}},
+        users={USER: PASSWORD})
 
     def session(self):
         c = self.connect()

@@ -11,7 +11,7 @@ from mailfw_harness import HERE, PLUGIN_DIR, MailfwServer, MailfwTestCase, run, 
 
 README = os.path.abspath(os.path.join(HERE, "..", "..", "README.md"))
 SDK_INCLUDE = os.path.abspath(os.path.join(HERE, "..", "..", "sdk", "include"))
-VERSION_SCRIPT = os.path.abspath(os.path.join(HERE, "..", "..", "cmake", "plugin-exports.map"))
+VERSION_SCRIPT = os.path.abspath(os.path.join(HERE, "..", "..", "sdk", "cmake", "plugin-exports.map"))
 
 
 def example_source():

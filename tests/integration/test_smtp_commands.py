@@ -3,28 +3,13 @@
 import re
 import unittest
 
-from mailfw_harness import HOSTNAME, MailfwTestCase
+from mailfw_harness import HOSTNAME, SharedServerTestCase
 
 
-class SmtpCommands(MailfwTestCase):
-    @classmethod
-    def setUpClass(cls):
-        # One server for the whole class: each test opens its own connection.
-        from mailfw_harness import MailfwServer
-        cls.srv = MailfwServer(listeners={"test": {"max_message_size": "10MiB"}},
-                               users={"alice": "alice-secret"})
-        try:
-            cls.srv.start()
-        except Exception:
-            cls.srv.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.cleanup()
-
-    def setUp(self):
-        self.server = self.srv
+class SmtpCommands(SharedServerTestCase):
+    server_kwargs = dict(
+        listeners={"test": {"max_message_size": "10MiB"}},
+        users={"alice": "alice-secret"})
 
     def session(self):
         c = self.connect()

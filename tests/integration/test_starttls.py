@@ -4,31 +4,18 @@ import smtplib
 import socket
 import unittest
 
-from mailfw_harness import (HOSTNAME, MailfwServer, MailfwTestCase, b64, client_tls_context)
+from mailfw_harness import (HOSTNAME, SharedServerTestCase, b64,
+                            client_tls_context)
 
 USER, PASSWORD = "alice", "Tls-Pa55word"
 
 
-class StartTls(MailfwTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = MailfwServer(
-            listeners={"starttls": {"tls": "starttls", "allow_plaintext_auth": False},
-                       "implicit": {"tls": "implicit", "allow_plaintext_auth": False},
-                       "clear": {"tls": "none", "allow_plaintext_auth": True}},
-            users={USER: PASSWORD})
-        try:
-            cls.srv.start()
-        except Exception:
-            cls.srv.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.cleanup()
-
-    def setUp(self):
-        self.server = self.srv
+class StartTls(SharedServerTestCase):
+    server_kwargs = dict(
+        listeners={"starttls": {"tls": "starttls", "allow_plaintext_auth": False},
+                   "implicit": {"tls": "implicit", "allow_plaintext_auth": False},
+                   "clear": {"tls": "none", "allow_plaintext_auth": True}},
+        users={USER: PASSWORD})
 
     def session(self):
         c = self.connect(listener="starttls")

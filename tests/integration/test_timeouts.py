@@ -3,25 +3,12 @@
 import time
 import unittest
 
-from mailfw_harness import ConnectionClosed, MailfwServer, MailfwTestCase
+from mailfw_harness import ConnectionClosed, SharedServerTestCase
 
 
-class IdleTimeout(MailfwTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = MailfwServer(listeners={"test": {"idle_timeout": "1s"}})
-        try:
-            cls.srv.start()
-        except Exception:
-            cls.srv.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.cleanup()
-
-    def setUp(self):
-        self.server = self.srv
+class IdleTimeout(SharedServerTestCase):
+    server_kwargs = dict(
+        listeners={"test": {"idle_timeout": "1s"}})
 
     def expect_timeout(self, c, low, high):
         start = time.monotonic()
