@@ -331,6 +331,80 @@ constexpr mailfw_delivery delivery_table(uint32_t flags) {
     return t;
 }
 
+// ------------------------------------------------------------ events -----
+
+// Fills `v` (the verdict the host handed to on_event) and returns its action,
+// so a handler can `return verdict(v, MAILFW_DENY, 550, "5.7.1", text);`.
+// `enhanced` and `text` must stay valid until on_event returns (the host
+// copies them then): literals, or strings the connection object keeps.
+inline int verdict(mailfw_verdict& v, uint32_t action, uint32_t code = 0, std::string_view enhanced = {},
+                   std::string_view text = {}, uint32_t delay_ms = 0) noexcept {
+    v.action = action;
+    v.code = code;
+    v.enhanced = str(enhanced);
+    v.text = str(text);
+    v.delay_ms = delay_ms;
+    return static_cast<int>(action);
+}
+
+// An event handler in C++. Instance::Connection is made per session as
+// Connection(Instance&, mailfw_session*) and destroyed when it ends; it
+// answers with
+//   int on_event(const mailfw_event&, mailfw_verdict&, mailfw_completion* later)
+// filling the verdict and returning its action, or returning MAILFW_PENDING
+// and answering later through the host's complete_event (drop `later` in
+// ~Connection at the latest). When Instance::Transaction exists it is made
+// at MAIL as Transaction(Connection&), and on_event takes a `Transaction*`
+// (nullptr outside a transaction) as its first parameter. An exception from
+// a constructor leaves that state out (the connection's events then pass);
+// an exception from on_event answers DENYSOFT 451 4.3.0.
+template <class Instance>
+constexpr mailfw_event_handler event_handler_table(uint32_t hooks, uint32_t timeout_ms = 0,
+                                                   uint32_t timeout_action = MAILFW_CONTINUE) {
+    using Connection = typename Instance::Connection;
+    constexpr bool has_txn = requires { typename Instance::Transaction; };
+    mailfw_event_handler t{};
+    t.struct_size = sizeof t;
+    t.hooks = hooks;
+    t.timeout_ms = timeout_ms;
+    t.timeout_action = timeout_action;
+    t.connection_open = [](void* i, mailfw_session* s) noexcept -> void* {
+        try {
+            return new Connection(*static_cast<Instance*>(i), s);
+        } catch (...) {
+            return nullptr;
+        }
+    };
+    t.connection_close = [](void* c) noexcept { delete static_cast<Connection*>(c); };
+    if constexpr (has_txn) {
+        using Transaction = typename Instance::Transaction;
+        t.transaction_open = [](void* c) noexcept -> void* {
+            try {
+                return c ? new Transaction(*static_cast<Connection*>(c)) : nullptr;
+            } catch (...) {
+                return nullptr;
+            }
+        };
+        t.transaction_close = [](void* x) noexcept { delete static_cast<Transaction*>(x); };
+    }
+    t.on_event = [](void*, void* c, void* x, mailfw_session*, const mailfw_event* e, mailfw_verdict* v,
+                    mailfw_completion* later) noexcept -> int {
+        if (!c || !e || !v) return MAILFW_CONTINUE;
+        try {
+            mailfw_event ev = copy_struct(e);
+            auto& conn = *static_cast<Connection*>(c);
+            (void)x;
+            if constexpr (has_txn)
+                return conn.on_event(static_cast<typename Instance::Transaction*>(x), ev, *v, later);
+            else
+                return conn.on_event(ev, *v, later);
+        } catch (...) {
+            return verdict(*v, MAILFW_DENYSOFT, 451, "4.3.0", "Temporary local error in an event handler");
+        }
+    };
+    return t;
+}
+
 // -------------------------------------------------------- descriptor -----
 
 constexpr mailfw_config_key config_key(const char* name, mailfw_key_type type, const char* default_value,
