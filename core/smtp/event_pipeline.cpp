@@ -1,5 +1,6 @@
 #include "smtp/event_pipeline.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "util/log.hpp"
@@ -45,6 +46,7 @@ void EventPipeline::close_transaction() {
 
 asio::awaitable<Verdict> EventPipeline::fire(mailfw_event event) {
     event.struct_size = sizeof event;
+    uint32_t delay_ms = 0;  // the longest delay any handler asked for, CONTINUE included
     for (auto& e : entries_) {
         const auto& t = e.handler->table;
         if (!(t.hooks & MAILFW_HOOK_BIT(event.hook)) || !t.on_event) continue;
@@ -70,9 +72,15 @@ asio::awaitable<Verdict> EventPipeline::fire(mailfw_event event) {
             v = from_c(&cv);
         }
         v.plugin = e.handler->plugin;
-        if (v.stops()) co_return v;
+        delay_ms = std::max(delay_ms, v.delay_ms);
+        if (v.stops()) {
+            v.delay_ms = delay_ms;
+            co_return v;
+        }
     }
-    co_return Verdict{};
+    Verdict none;
+    none.delay_ms = delay_ms;  // e.g. a tarpit on the REPLY hook that lets the chain go on
+    co_return none;
 }
 
 }  // namespace mailfw::smtp

@@ -2,7 +2,9 @@
 // chain): each handler subscribed to a hook is asked in load order; CONTINUE
 // passes to the next, anything else stops the chain. A handler may answer
 // later (MAILFW_PENDING): the session waits on the completion token up to
-// the handler's deadline, then applies its timeout_action.
+// the handler's deadline, then applies its timeout_action. A delay asked for
+// by any handler on the way (CONTINUE included) is kept: the result carries
+// the longest one.
 #pragma once
 #include <mailfw/plugin.h>
 
