@@ -86,6 +86,12 @@ asio::awaitable<void> Session::cmd_mail(const Command& cmd) {
             co_return;
         }
     }
+    // The transaction MAIL opens exists during its hook (handlers' transaction
+    // state and notes); a rejection ends it again.
+    txn_.emplace();
+    txn_->mail_from = path.address;
+    txn_->eight_bit = eight_bit;
+    events_->open_transaction();
     if (events_->wants(MAILFW_HOOK_MAIL)) {
         mailfw_event ev{};
         ev.hook = MAILFW_HOOK_MAIL;
@@ -93,12 +99,11 @@ asio::awaitable<void> Session::cmd_mail(const Command& cmd) {
         ev.params = {cmd.args.data(), cmd.args.size()};
         ev.bytes = declared;
         const bool rejected = co_await hook_rejects(ev);
-        if (rejected) co_return;
+        if (rejected) {
+            reset_transaction();
+            co_return;
+        }
     }
-    txn_.emplace();
-    txn_->mail_from = path.address;
-    txn_->eight_bit = eight_bit;
-    events_->open_transaction();
     co_await send(Reply(250, "2.1.0", "Sender <" + path.address + "> OK"));
 }
 
