@@ -143,6 +143,7 @@ private:
     boost::asio::steady_timer deadline_;
     bool timed_out_ = false;
     bool reading_command_ = false;
+    bool reading_ = false;  // a read is in flight (fill())
     bool open_ = true;
 
     // lifecycle requests from outside the coroutine

@@ -213,8 +213,12 @@ asio::awaitable<void> Session::cmd_data(const Command& cmd) {
         }
         const bool more = co_await fill();
         if (!more) {
-            log::write(log::Level::info, "connection lost during DATA; nothing kept", id_, client_);
             reset_transaction();
+            if (close_requested_) {  // a plugin closes the session: the command loop sends its reply
+                log::write(log::Level::info, "session closed by a plugin during DATA; nothing kept", id_, client_);
+                co_return;
+            }
+            log::write(log::Level::info, "connection lost during DATA; nothing kept", id_, client_);
             if (timed_out_)
                 co_await goodbye(Reply(421, "4.4.2", ctx_->server->hostname + " Timeout during DATA, closing connection"));
             else if (forced_)
@@ -288,8 +292,12 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
         bool more = true;
         if (buffered().empty()) more = co_await fill();
         if (!more) {
-            log::write(log::Level::info, "connection lost during BDAT; nothing kept", id_, client_);
             reset_transaction();
+            if (close_requested_) {  // a plugin closes the session: the command loop sends its reply
+                log::write(log::Level::info, "session closed by a plugin during BDAT; nothing kept", id_, client_);
+                co_return;
+            }
+            log::write(log::Level::info, "connection lost during BDAT; nothing kept", id_, client_);
             if (timed_out_)
                 co_await goodbye(Reply(421, "4.4.2", ctx_->server->hostname + " Timeout during BDAT, closing connection"));
             open_ = false;

@@ -67,7 +67,7 @@ asio::awaitable<bool> Session::fill() {
     // PIPELINING (RFC 2920 §3.2): replies wait until we need more input,
     // so a pipelined group gets its replies in one write.
     co_await flush();
-    if (!open_) co_return false;
+    if (!open_ || close_requested_ || forced_) co_return false;  // asked for while flushing
     if (inpos_ > 0) {
         inbuf_.erase(0, inpos_);
         inpos_ = 0;
@@ -78,10 +78,12 @@ asio::awaitable<bool> Session::fill() {
     size_t n = 0;
     arm_deadline();
     auto buf = asio::buffer(inbuf_.data() + old, kReadChunk);
+    reading_ = true;
     if (tls_)
         n = co_await tls_->async_read_some(buf, asio::redirect_error(asio::use_awaitable, ec));
     else
         n = co_await socket_.async_read_some(buf, asio::redirect_error(asio::use_awaitable, ec));
+    reading_ = false;
     disarm_deadline();
     inbuf_.resize(old + n);
     if (ec) {

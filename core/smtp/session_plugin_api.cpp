@@ -45,14 +45,15 @@ void Session::cancel_timer(uint64_t id) { timers_.erase(id); }
 
 void Session::close_with(const mailfw_verdict* reply) {
     // Runs on the strand (from a hook or a timer). The loop sends the reply
-    // at its next step; a session waiting for a command is woken up.
+    // at its next step; a session waiting for input (a command, DATA, BDAT,
+    // an AUTH response) is woken up.
     Verdict v = from_c(reply);
     close_requested_ = true;
     if (reply && v.action != MAILFW_DISCONNECT) {
         if (v.action == MAILFW_CONTINUE || v.action == MAILFW_ACCEPT) v.action = MAILFW_DENYSOFT_DISCONNECT;
         close_reply_ = reply_for(v);
     }
-    if (reading_command_) {
+    if (reading_) {
         boost::system::error_code ec;
         socket_.cancel(ec);
     }
