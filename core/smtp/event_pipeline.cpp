@@ -73,7 +73,9 @@ asio::awaitable<Verdict> EventPipeline::fire(mailfw_event event) {
         }
         v.plugin = e.handler->plugin;
         delay_ms = std::max(delay_ms, v.delay_ms);
-        if (v.stops()) {
+        // DISCONNECT is a notification: every handler must see it (to release
+        // per-connection counters), whatever an earlier one answered.
+        if (v.stops() && event.hook != MAILFW_HOOK_DISCONNECT) {
             v.delay_ms = delay_ms;
             co_return v;
         }

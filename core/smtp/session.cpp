@@ -107,7 +107,7 @@ asio::awaitable<void> Session::run() {
         const bool rejected = co_await hook_rejects(ev);
         proceed = !rejected && open_;
     }
-    if (proceed) queue(Reply(220, "", host + " ESMTP mailfw ready"));
+    if (proceed) co_await send(Reply(220, "", host + " ESMTP mailfw ready"));
 
     while (proceed && open_) {
         if (close_requested_) {
@@ -277,7 +277,7 @@ asio::awaitable<void> Session::cmd_starttls(const Command& cmd) {
         co_await send(Reply(501, "5.5.4", "Syntax: STARTTLS takes no parameters"));
         co_return;
     }
-    queue(Reply(220, "2.0.0", "Ready to start TLS"));
+    co_await send(Reply(220, "2.0.0", "Ready to start TLS"));
     co_await flush();
     // RFC 3207 §4.2 / CVE-2011-0411: anything the client pipelined after
     // STARTTLS was sent in the clear and must not be taken as a command.

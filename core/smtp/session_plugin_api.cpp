@@ -3,6 +3,8 @@
 // mechanism reports.
 #include <mailfw/plugin.hpp>
 
+#include <boost/asio/dispatch.hpp>
+
 #include "smtp/session.hpp"
 #include "smtp/verdict.hpp"
 
@@ -44,19 +46,27 @@ uint64_t Session::start_timer(uint64_t delay_ms, mailfw_timer_fn fire, void* use
 void Session::cancel_timer(uint64_t id) { timers_.erase(id); }
 
 void Session::close_with(const mailfw_verdict* reply) {
-    // Runs on the strand (from a hook or a timer). The loop sends the reply
-    // at its next step; a session waiting for input (a command, DATA, BDAT,
-    // an AUTH response) is woken up.
-    Verdict v = from_c(reply);
-    close_requested_ = true;
-    if (reply && v.action != MAILFW_DISCONNECT) {
-        if (v.action == MAILFW_CONTINUE || v.action == MAILFW_ACCEPT) v.action = MAILFW_DENYSOFT_DISCONNECT;
-        close_reply_ = reply_for(v);
+    // Callable from any thread: the reply is copied now (the pointer is only
+    // valid during this call) and applied on the session's strand -- inline
+    // when we are already on it (a hook or a timer). The loop sends the
+    // reply at its next step; a session waiting for input (a command, DATA,
+    // BDAT, an AUTH response) is woken up.
+    std::optional<Reply> r;
+    if (reply) {
+        Verdict v = from_c(reply);
+        if (v.action != MAILFW_DISCONNECT) {
+            if (v.action == MAILFW_CONTINUE || v.action == MAILFW_ACCEPT) v.action = MAILFW_DENYSOFT_DISCONNECT;
+            r = reply_for(v);
+        }
     }
-    if (reading_) {
-        boost::system::error_code ec;
-        socket_.cancel(ec);
-    }
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this(), r = std::move(r)]() mutable {
+        self->close_requested_ = true;
+        if (r) self->close_reply_ = std::move(r);
+        if (self->reading_) {
+            boost::system::error_code ec;
+            self->socket_.cancel(ec);
+        }
+    });
 }
 
 Notes* Session::notes(int scope) {

@@ -246,7 +246,8 @@ typedef struct mailfw_host_api {
     void (*timer_cancel)(mailfw_session *session, uint64_t timer_id);
 
     /* Send this verdict's reply now (if it has one) and close the session
-     * at the next safe point. For timers and asynchronous handlers. */
+     * at the next safe point. For timers and asynchronous handlers;
+     * callable from any thread while the session lives. */
     void (*session_close)(mailfw_session *session,
                           const mailfw_verdict *reply);
 
@@ -418,7 +419,7 @@ typedef enum mailfw_hook {
     MAILFW_HOOK_COMMAND = 7,      /* text = verb, before it is handled */
     MAILFW_HOOK_REPLY = 8,        /* code = reply code, text = reply line;
                                      verdict may only add a delay or close */
-    MAILFW_HOOK_DISCONNECT = 9,   /* verdict ignored */
+    MAILFW_HOOK_DISCONNECT = 9,   /* every handler sees it; verdict ignored */
     MAILFW_HOOK_COUNT_ = 10
 } mailfw_hook;
 
