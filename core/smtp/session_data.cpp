@@ -422,7 +422,7 @@ asio::awaitable<Reply> Session::deliver() {
         }
     }
     for (auto& c : text)
-        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';  // one reply line (RFC 5321 §4.2)
     std::string summary = "message " + t.id + " from <" + t.mail_from + "> to " + std::to_string(t.rcpts.size()) +
                           " recipient(s), " + std::to_string(m.size) + " bytes: ";
     if (status == MAILFW_DELIVERY_DURABLE || status == MAILFW_DELIVERY_ACCEPTED) {

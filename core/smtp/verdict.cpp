@@ -36,7 +36,8 @@ Reply reply_for(const Verdict& v) {
     int code = def_code;
     if (v.code >= 400 && v.code <= 599 && (v.code < 500) == soft) code = static_cast<int>(v.code);
     std::string text;
-    for (char c : v.text) text += (static_cast<unsigned char>(c) < 0x20) ? ' ' : c;  // one line, no CRLF injection
+    // One line, no CRLF injection; DEL is no textstring octet either (RFC 5321 §4.2).
+    for (char c : v.text) text += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
     if (text.empty()) text = def_text;
     std::string enh = normalize_enhanced(code, v.enhanced.empty() ? std::string_view(def_enh) : v.enhanced);
     return Reply(code, enh, text);
