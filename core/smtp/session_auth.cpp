@@ -101,7 +101,18 @@ asio::awaitable<void> Session::cmd_auth(const Command& cmd) {
                                                         ctx_->listener->relaxed_auth, args->mechanism_as_sent)));
             log_command_ = base_log + " (response)";
             LineRead in = co_await read_line(line_limit);
-            if (in.status == ReadStatus::closed) co_return;
+            if (in.status == ReadStatus::closed) {
+                // ConnectionInactivityTimeOut applies inside the exchange too:
+                // without this the next read re-armed the deadline and the
+                // client waited a second idle period for the 421.
+                if (timed_out_) {
+                    log::write(log::Level::info, "idle timeout during AUTH", id_, client_);
+                    Reply bye(421, "4.4.2",
+                              ctx_->server->hostname + " Timeout waiting for the authentication response, closing connection");
+                    co_await goodbye(std::move(bye));
+                }
+                co_return;
+            }
             if (in.status == ReadStatus::too_long) {
                 co_await send(Reply(500, "5.5.6", "Authentication exchange line is too long"));
                 co_return;

@@ -253,6 +253,10 @@ asio::awaitable<void> Session::discard_bytes(uint64_t n) {
         if (buffered().empty()) {
             const bool more = co_await fill();
             if (!more) {
+                if (timed_out_) {  // ConnectionInactivityTimeOut: 421 4.4.2, as in a stored chunk
+                    Reply bye(421, "4.4.2", ctx_->server->hostname + " Timeout during BDAT, closing connection");
+                    co_await goodbye(std::move(bye));
+                }
                 open_ = false;
                 co_return;
             }
