@@ -74,7 +74,10 @@ void Session::notify_shutdown() {
     asio::post(socket_.get_executor(), [self = shared_from_this()] {
         self->shutdown_requested_ = true;
         // An idle session is told at once; one in a transaction finishes it.
-        if (self->reading_command_ && !self->txn_) {
+        // Only a pending read is cancelled: cancelling the write of replies
+        // still in flight would cut them off and lose the 421 (fill() checks
+        // for the request once that write is done).
+        if (self->reading_command_ && self->reading_ && !self->txn_) {
             boost::system::error_code ec;
             self->socket_.cancel(ec);
         }
@@ -126,7 +129,10 @@ asio::awaitable<void> Session::run() {
             if (timed_out_) {
                 log::write(log::Level::info, "idle timeout", id_, client_);
                 co_await goodbye(Reply(421, "4.4.2", host + " Timeout waiting for a command, closing connection"));
-            } else if (shutdown_requested_ || forced_) {
+            } else if ((shutdown_requested_ && !txn_) || forced_) {
+                // Our cancel (notify_shutdown spares a transaction in flight,
+                // so with one open this was the client leaving: a second
+                // read would wait for the grace period).
                 continue;  // the top of the loop says goodbye
             }
             break;
@@ -172,7 +178,7 @@ asio::awaitable<void> Session::run() {
     }
     timers_.clear();
     events_.reset();
-    close_transport();
+    co_await linger_close();
     log::write(log::Level::info, "disconnect after " + std::to_string(commands_) + " commands", id_, client_);
 }
 

@@ -69,6 +69,7 @@ private:
     void arm_deadline();
     void disarm_deadline();
     void close_transport();
+    awaitable<void> linger_close();  // FIN after the last reply, drain, then close
     // Runs a plugin call that may block (password hashing, disk, fsync) on
     // the worker pool; the session resumes on its strand with the result.
     // `call` must outlive the co_await. The coroutine itself takes only

@@ -5,6 +5,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include "smtp/session.hpp"
 #include "util/log.hpp"
 
@@ -15,6 +21,8 @@ namespace asio = boost::asio;
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kHeadBytes = 16;  // of a too-long line, kept for the reply
+constexpr auto kLingerTime = std::chrono::seconds(2);       // linger_close()
+constexpr auto kLingerPoll = std::chrono::milliseconds(10);
 }
 
 void Session::consume(size_t n) {
@@ -68,6 +76,7 @@ asio::awaitable<bool> Session::fill() {
     // so a pipelined group gets its replies in one write.
     co_await flush();
     if (!open_ || close_requested_ || forced_) co_return false;  // asked for while flushing
+    if (shutdown_requested_ && reading_command_ && !txn_) co_return false;  // idle: the loop says 421
     if (inpos_ > 0) {
         inbuf_.erase(0, inpos_);
         inpos_ = 0;
@@ -178,6 +187,40 @@ void Session::arm_deadline() {
 void Session::disarm_deadline() {
     ++deadline_generation_;
     deadline_.cancel();
+}
+
+asio::awaitable<void> Session::linger_close() {
+    // Closing a socket with unread input makes the kernel answer with RST,
+    // which throws away the replies still queued for the client: the 421 at
+    // shutdown, a 554 or 501 before closing, the 221 after a pipelined QUIT.
+    // So, as Apache httpd's lingering close: FIN after the queued replies,
+    // then discard what the client still sends until it has acknowledged
+    // every byte we sent (SIOCOUTQ), closes its side, or kLingerTime passes.
+    boost::system::error_code ec;
+    if (!socket_.is_open() || forced_) {
+        close_transport();
+        co_return;
+    }
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    const int fd = socket_.native_handle();
+    const auto end = std::chrono::steady_clock::now() + kLingerTime;
+    asio::steady_timer tick(socket_.get_executor());
+    char sink[4096];
+    while (!ec && !forced_) {
+        bool peer_done = false;
+        for (int reads = 0; reads < 16; ++reads) {  // at most 64 KiB per tick: a flood cannot hold the thread
+            const ssize_t n = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+            if (n > 0) continue;
+            peer_done = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+            break;
+        }
+        int unacknowledged = 0;
+        if (peer_done || ::ioctl(fd, SIOCOUTQ, &unacknowledged) != 0 || unacknowledged == 0) break;
+        if (std::chrono::steady_clock::now() >= end) break;
+        tick.expires_after(kLingerPoll);
+        co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    close_transport();
 }
 
 void Session::close_transport() {
