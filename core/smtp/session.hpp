@@ -105,6 +105,7 @@ private:
     awaitable<void> cmd_data(const Command& cmd);
     awaitable<void> cmd_bdat(const Command& cmd);
     awaitable<void> discard_bytes(uint64_t n);
+    awaitable<void> input_ended(const char* phase);  // the client's input ended mid-message
     bool begin_message();
     void take_message_bytes(std::string_view bytes);
     awaitable<std::optional<Reply>> end_message();  // nullopt: a hook already answered

@@ -213,17 +213,7 @@ asio::awaitable<void> Session::cmd_data(const Command& cmd) {
         }
         const bool more = co_await fill();
         if (!more) {
-            reset_transaction();
-            if (close_requested_) {  // a plugin closes the session: the command loop sends its reply
-                log::write(log::Level::info, "session closed by a plugin during DATA; nothing kept", id_, client_);
-                co_return;
-            }
-            log::write(log::Level::info, "connection lost during DATA; nothing kept", id_, client_);
-            if (timed_out_)
-                co_await goodbye(Reply(421, "4.4.2", ctx_->server->hostname + " Timeout during DATA, closing connection"));
-            else if (forced_)
-                co_await goodbye(Reply(421, "4.3.2", ctx_->server->hostname + " Service shutting down, closing connection"));
-            open_ = false;
+            co_await input_ended("DATA");
             co_return;
         }
     }
@@ -248,16 +238,34 @@ asio::awaitable<void> Session::cmd_data(const Command& cmd) {
     if (reply) co_await send(std::move(*reply));
 }
 
+asio::awaitable<void> Session::input_ended(const char* phase) {
+    // Nothing of the message is kept. When we ended the input ourselves
+    // (inactivity, the end of the shutdown grace) the client is told why; a
+    // plugin's close is answered by the command loop with the plugin's reply.
+    reset_transaction();
+    const std::string during = std::string(" during ") + phase;
+    if (close_requested_) {
+        log::write(log::Level::info, "session closed by a plugin" + during + "; nothing kept", id_, client_);
+        co_return;
+    }
+    log::write(log::Level::info, "connection lost" + during + "; nothing kept", id_, client_);
+    const auto& host = ctx_->server->hostname;
+    if (timed_out_) {
+        Reply bye(421, "4.4.2", host + " Timeout" + during + ", closing connection");
+        co_await goodbye(std::move(bye));
+    } else if (forced_) {
+        Reply bye(421, "4.3.2", host + " Service shutting down, closing connection");
+        co_await goodbye(std::move(bye));
+    }
+    open_ = false;
+}
+
 asio::awaitable<void> Session::discard_bytes(uint64_t n) {
     while (n > 0) {
         if (buffered().empty()) {
             const bool more = co_await fill();
             if (!more) {
-                if (timed_out_) {  // ConnectionInactivityTimeOut: 421 4.4.2, as in a stored chunk
-                    Reply bye(421, "4.4.2", ctx_->server->hostname + " Timeout during BDAT, closing connection");
-                    co_await goodbye(std::move(bye));
-                }
-                open_ = false;
+                co_await input_ended("BDAT");
                 co_return;
             }
         }
@@ -296,15 +304,7 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
         bool more = true;
         if (buffered().empty()) more = co_await fill();
         if (!more) {
-            reset_transaction();
-            if (close_requested_) {  // a plugin closes the session: the command loop sends its reply
-                log::write(log::Level::info, "session closed by a plugin during BDAT; nothing kept", id_, client_);
-                co_return;
-            }
-            log::write(log::Level::info, "connection lost during BDAT; nothing kept", id_, client_);
-            if (timed_out_)
-                co_await goodbye(Reply(421, "4.4.2", ctx_->server->hostname + " Timeout during BDAT, closing connection"));
-            open_ = false;
+            co_await input_ended("BDAT");
             co_return;
         }
         size_t take = static_cast<size_t>(std::min<uint64_t>(left, buffered().size()));
