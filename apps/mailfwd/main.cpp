@@ -102,7 +102,7 @@ int run(int argc, char** argv) {
     PluginHost plugins(config, file);
     if (vm.count("check-config")) {
         if (config.tls_certificate && config.tls_key) make_server_tls_context(*config.tls_certificate, *config.tls_key);
-        if (!plugins.delivery())
+        if (plugins.deliveries().empty())
             throw ConfigError("no delivery plugin is loaded; add `load = deliver-maildir` to [server]");
         std::cout << "mailfwd: configuration OK (" << file.origin() << "): " << config.loads.size() << " plugin(s), "
                   << config.listeners.size() << " listener(s)\n";

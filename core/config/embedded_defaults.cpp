@@ -27,7 +27,11 @@ std::string embedded_defaults_text(const std::filesystem::path& data_dir, const 
            "path = " + d + "/users.db\n"
            "\n"
            "[deliver-maildir]\n"
-           "root = " + d + "/maildir\n";
+           "root = " + d + "/maildir\n"
+           "# Recipients in these domains are stored here; any other gets\n"
+           "# 554 5.7.1 (relay access denied).\n"
+           "domains = example.test\n"
+           "domains = localhost\n";
 }
 
 ConfigFile embedded_defaults(const std::filesystem::path& data_dir, const std::string& listen) {

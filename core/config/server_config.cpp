@@ -67,7 +67,20 @@ ListenerConfig read_listener(const ConfigFile& file, const std::string& section,
     l.tls = tls == "starttls" ? TlsMode::starttls : tls == "implicit" ? TlsMode::implicit : TlsMode::none;
     l.auth_required = *v.string("auth") == "required";
     l.allow_plaintext_auth = *v.number("allow_plaintext_auth") != 0;
-    l.relaxed_auth = *v.number("relaxed_auth") != 0;
+    const std::string relaxed = *v.string("relaxed_auth");
+    l.relaxed_auth = relaxed == "auto"   ? RelaxedAuth::automatic
+                     : relaxed == "true" ? RelaxedAuth::always
+                                         : RelaxedAuth::never;
+    for (size_t i = 0; i < v.count("remote_ip_ranges"); ++i) {
+        const std::string text = *v.string("remote_ip_ranges", i);
+        auto range = parse_ip_range(text);
+        if (!range)
+            throw ConfigError(at(file, v.entry("remote_ip_ranges", i), section) + ": bad value '" + text +
+                              "' for 'remote_ip_ranges' in [" + section +
+                              "]: expected an address or a network like 192.0.2.0/24 or 2001:db8::/32 "
+                              "(no host bits after the prefix)");
+        l.remote_ip_ranges.push_back(*range);
+    }
     l.idle_timeout_ms = static_cast<uint64_t>(*v.number("idle_timeout"));
     l.max_message_size = static_cast<uint64_t>(*v.number("max_message_size"));
     if (l.idle_timeout_ms == 0)
@@ -93,8 +106,10 @@ const std::vector<KeySpec>& server_section_schema() {
             MAILFW_KEY_MULTI),
         key("threads", MAILFW_KEY_INT, "0", "worker threads; 0 = one per CPU core"),
         key("spool", MAILFW_KEY_PATH, "spool", "directory where accepted messages are written before delivery"),
-        key("delivery", MAILFW_KEY_STRING, std::nullopt,
-            "the plugin that takes accepted messages (default: the first loaded delivery plugin)"),
+        key("auth_threads", MAILFW_KEY_INT, "0",
+            "threads that run SASL steps (password hashing, Kerberos); 0 = one per CPU core"),
+        key("delivery_threads", MAILFW_KEY_INT, "0",
+            "threads that run blocking deliveries (disk writes, fsync); 0 = four per CPU core"),
         key("shutdown_grace", MAILFW_KEY_DURATION, "30s",
             "how long open sessions may finish after a stop request before they get 421"),
         key("log_level", MAILFW_KEY_STRING, "info", "least severe log level written",
@@ -126,8 +141,13 @@ const std::vector<KeySpec>& listener_section_schema() {
             0, {"optional", "required"}),
         key("allow_plaintext_auth", MAILFW_KEY_BOOL, "false",
             "offer password mechanisms (PLAIN, LOGIN) without TLS"),
-        key("relaxed_auth", MAILFW_KEY_BOOL, "true",
-            "answer `334 <MECH> supported` for an empty first challenge (MS-OXSMTP 2.2.1)"),
+        key("relaxed_auth", MAILFW_KEY_STRING, "auto",
+            "`334 <MECH> supported` for an empty first challenge (MS-OXSMTP 2.2.1): auto (only mechanisms "
+            "that declare it, as Exchange: GSSAPI, NTLM), true (every mechanism) or false (never)",
+            0, {"auto", "true", "false"}),
+        key("remote_ip_ranges", MAILFW_KEY_STRING, std::nullopt,
+            "on a relay listener, clients from this address or network (CIDR) may relay without AUTH; may repeat",
+            MAILFW_KEY_MULTI),
         key("idle_timeout", MAILFW_KEY_DURATION, "5m",
             "close a session that sends no command for this long (421 4.4.2)"),
         key("max_message_size", MAILFW_KEY_SIZE, "36MiB", "largest message accepted (SIZE, 552 5.3.4)"),
@@ -137,6 +157,12 @@ const std::vector<KeySpec>& listener_section_schema() {
 
 ServerConfig load_server_config(const ConfigFile& file, const std::filesystem::path& default_plugin_dir) {
     ServerConfig cfg;
+    // Removed in 1.1; a precise line beats "unknown key".
+    for (const ConfigEntry* e : file.entries("server"))
+        if (e->key == "delivery")
+            throw ConfigError(file.where(*e) +
+                              ": `delivery =` was removed in mailfw 1.1: every loaded delivery plugin is asked, in "
+                              "load order, which recipients it takes; remove the line");
     SectionValues server = validate_section(file, "server", server_section_schema());
 
     cfg.hostname = server.string("hostname").value_or("");
@@ -163,7 +189,14 @@ ServerConfig load_server_config(const ConfigFile& file, const std::filesystem::p
                           " is out of range; use 0 (one per core) or 1 to 1024");
     cfg.threads = static_cast<unsigned>(threads);
     cfg.spool_dir = *server.string("spool");
-    cfg.delivery = server.string("delivery").value_or("");
+    for (const char* k : {"auth_threads", "delivery_threads"}) {
+        const int64_t n = *server.number(k);
+        if (n < 0 || n > 1024)
+            throw ConfigError(at(file, server.entry(k), "server") + ": " + k + " = " + std::to_string(n) +
+                              " is out of range; use 0 (the default) or 1 to 1024");
+    }
+    cfg.auth_threads = static_cast<unsigned>(*server.number("auth_threads"));
+    cfg.delivery_threads = static_cast<unsigned>(*server.number("delivery_threads"));
     cfg.shutdown_grace_ms = static_cast<uint64_t>(*server.number("shutdown_grace"));
     cfg.log_level = *server.string("log_level");
 

@@ -9,11 +9,15 @@
 #include "config/config_file.hpp"
 #include "config/section_schema.hpp"
 #include "config/value_parsers.hpp"
+#include "net/ip_range.hpp"
 
 namespace mailfw {
 
 enum class Role { gateway, relay };
 enum class TlsMode { none, starttls, implicit };
+// When AUTH answers "334 <MECH> supported" (MS-OXSMTP 2.2.1) instead of an
+// empty "334 ": never, only for mechanisms that declare it, or always.
+enum class RelaxedAuth { never, automatic, always };
 
 struct ListenerConfig {
     std::string name;                  // NAME of [listener.NAME]
@@ -22,7 +26,10 @@ struct ListenerConfig {
     TlsMode tls = TlsMode::none;       // tls = none | starttls | implicit
     bool auth_required = false;        // auth = optional | required
     bool allow_plaintext_auth = false;
-    bool relaxed_auth = true;
+    RelaxedAuth relaxed_auth = RelaxedAuth::automatic;
+    // remote_ip_ranges = : on a relay listener, clients from these ranges
+    // may relay without AUTH. Empty: only authenticated clients may relay.
+    std::vector<IpRange> remote_ip_ranges;
     uint64_t idle_timeout_ms = 300000;        // idle_timeout = 5m
     uint64_t max_message_size = 37748736;     // max_message_size = 36MiB
 };
@@ -37,8 +44,9 @@ struct ServerConfig {
     std::vector<std::filesystem::path> plugin_dirs; // plugin_dir = (may repeat); default <exe>/../lib/mailfw/plugins
     std::vector<PluginLoad> loads;                 // load = NAME, in order
     unsigned threads = 0;                          // 0 = one per core
+    unsigned auth_threads = 0;                     // 0 = one per core: SASL steps (password hashing)
+    unsigned delivery_threads = 0;                 // 0 = 4 per core: blocking deliveries (disk, fsync)
     std::filesystem::path spool_dir;               // spool = data/spool (default "spool")
-    std::string delivery;                          // delivery = NAME; empty = first delivery plugin loaded
     uint64_t shutdown_grace_ms = 30000;            // shutdown_grace = 30s
     std::string log_level = "info";                // log_level = debug | info | warning | error
     std::optional<std::filesystem::path> tls_certificate;  // [tls] certificate

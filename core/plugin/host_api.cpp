@@ -237,6 +237,23 @@ void api_set_auth_identity(mailfw_session* session, const char* user, size_t use
     }
 }
 
+int api_user_exists(mailfw_session*, const char* user, size_t user_len) noexcept {
+    try {
+        if (bad_buffer(user, user_len)) return MAILFW_INVALID;
+        PluginHost* host = PluginHost::live();
+        if (!host) return MAILFW_UNAVAILABLE;
+        for (const Store& s : host->stores()) {
+            if (!s.table.user_exists) continue;
+            const int r = s.table.user_exists(s.instance, user, user_len);
+            if (r == MAILFW_NOT_FOUND) continue;
+            return r == MAILFW_OK ? MAILFW_OK : MAILFW_UNAVAILABLE;
+        }
+        return MAILFW_NOT_FOUND;
+    } catch (...) {
+        return MAILFW_UNAVAILABLE;
+    }
+}
+
 int64_t api_counter_add(mailfw_host*, const char* key, size_t key_len, int64_t delta) noexcept {
     try {
         if (bad_buffer(key, key_len)) return 0;
@@ -296,6 +313,7 @@ const mailfw_host_api kApi = {
     .rate_hit = &api_rate_hit,
     .complete_event = &api_complete_event,
     .complete_delivery = &api_complete_delivery,
+    .user_exists = &api_user_exists,
 };
 
 }  // namespace

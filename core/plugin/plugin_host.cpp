@@ -101,7 +101,7 @@ void PluginHost::destroy_instances() noexcept {
     client_mechs_.clear();
     event_handlers_.clear();
     stores_.clear();
-    delivery_.reset();
+    deliveries_.clear();
     for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it) {
         LoadedPlugin& p = **it;
         if (p.instance && p.lib.descriptor.destroy) {
@@ -157,26 +157,6 @@ void PluginHost::load_all(const ServerConfig& config, const ConfigFile& file) {
         plugins_.push_back(std::move(p));
     }
 
-    const LoadedPlugin* chosen = nullptr;
-    std::vector<std::string> deliverers;
-    for (const auto& p : plugins_)
-        if (p->lib.delivery) deliverers.push_back(p->lib.name);
-    if (!config.delivery.empty()) {
-        int line = 0;
-        for (const ConfigEntry* e : file.entries("server"))
-            if (e->key == "delivery") line = e->line;
-        for (const auto& p : plugins_)
-            if (p->lib.name == config.delivery && p->lib.delivery) chosen = p.get();
-        if (!chosen)
-            throw ConfigError(origin + ":" + std::to_string(line) + ": delivery = " + config.delivery +
-                              " names no loaded delivery plugin (" +
-                              (deliverers.empty() ? std::string("none is loaded") : "loaded: " + join(deliverers)) +
-                              "); load one with `load =` (e.g. load = deliver-maildir) or fix the name");
-    } else {
-        for (const auto& p : plugins_)
-            if (p->lib.delivery && !chosen) chosen = p.get();
-    }
-
     // Phase 2: create the instances in load order.
     for (auto& p : plugins_) {
         const std::string& name = p->lib.name;
@@ -206,7 +186,7 @@ void PluginHost::load_all(const ServerConfig& config, const ConfigFile& file) {
         for (const auto& m : lib.client_mechs) client_mechs_.push_back({m.name, m.flags, m, p->instance, lib.name});
         if (lib.events) event_handlers_.push_back({*lib.events, p->instance, lib.name});
         if (lib.store) stores_.push_back({*lib.store, p->instance, lib.name});
-        if (p.get() == chosen) delivery_ = Delivery{*lib.delivery, p->instance, lib.name};
+        if (lib.delivery) deliveries_.push_back({*lib.delivery, p->instance, lib.name});
     }
 }
 

@@ -48,6 +48,10 @@ struct Delivery {
     mailfw_delivery table{};
     void* instance = nullptr;
     std::string plugin;
+    // A relay delivery (MAILFW_DELIVERY_RELAY, or a 1.0 table without
+    // claim_rcpt): asked only for clients that may relay.
+    bool relay() const { return (table.flags & MAILFW_DELIVERY_RELAY) || !table.claim_rcpt; }
+    bool blocking() const { return table.flags & MAILFW_DELIVERY_BLOCKING; }
 };
 struct Store {
     mailfw_store table{};
@@ -74,7 +78,7 @@ public:
     // `mailfw_plugin_entry`, ABI mismatch (both versions), descriptor name
     // different from the load name, two plugins claiming one mechanism name,
     // an unknown/mistyped key or bad value in the plugin's section (file:line),
-    // create() failing (its message), `delivery = NAME` naming no delivery plugin.
+    // create() failing (its message).
     PluginHost(const ServerConfig& config, const ConfigFile& file);
     ~PluginHost();  // destroys instances in reverse order; never unloads while running
     PluginHost(const PluginHost&) = delete;
@@ -85,8 +89,9 @@ public:
     const std::vector<ClientMech>& client_mechs() const { return client_mechs_; }
     const std::vector<EventHandler>& event_handlers() const { return event_handlers_; }
     const std::vector<Store>& stores() const { return stores_; }
-    // The delivery plugin messages go to: `delivery = NAME`, else the first loaded.
-    const Delivery* delivery() const { return delivery_ ? &*delivery_ : nullptr; }
+    // Every delivery, in load order: at RCPT the first that claims a
+    // recipient takes it (plugin.h, "Routing").
+    const std::vector<Delivery>& deliveries() const { return deliveries_; }
     // Case-insensitive.
     const ServerMech* find_server_mech(std::string_view name) const;
 
@@ -124,7 +129,7 @@ private:
     std::vector<ClientMech> client_mechs_;
     std::vector<EventHandler> event_handlers_;
     std::vector<Store> stores_;
-    std::optional<Delivery> delivery_;
+    std::vector<Delivery> deliveries_;
 };
 
 }  // namespace mailfw

@@ -1,5 +1,5 @@
 // What every session of one listener shares: its configuration, the plugin
-// host, TLS, the worker pool for blocking deliveries, and the registry the
+// host, TLS, the worker pools (SASL steps; blocking deliveries), and the registry the
 // server uses to reach live sessions at shutdown.
 #pragma once
 #include <boost/asio/ssl/context.hpp>
@@ -39,7 +39,8 @@ struct ListenerContext {
     const ListenerConfig* listener = nullptr;
     PluginHost* plugins = nullptr;
     boost::asio::ssl::context* tls = nullptr;  // null: no [tls] configured
-    boost::asio::thread_pool* blocking = nullptr;
+    boost::asio::thread_pool* auth_pool = nullptr;      // SASL steps: CPU-bound hashing, KDC calls
+    boost::asio::thread_pool* delivery_pool = nullptr;  // BLOCKING deliveries: disk I/O, fsync
     SessionRegistry* registry = nullptr;
 };
 

@@ -35,13 +35,15 @@ Server::Server(const ServerConfig& config, PluginHost& plugins)
       plugins_(plugins),
       threads_(config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency())),
       io_(static_cast<int>(threads_)),
-      blocking_(std::max(2u, threads_)),
+      auth_pool_(config.auth_threads ? config.auth_threads : std::max(1u, std::thread::hardware_concurrency())),
+      delivery_pool_(config.delivery_threads ? config.delivery_threads
+                                             : 4 * std::max(1u, std::thread::hardware_concurrency())),
       signals_(io_, SIGTERM, SIGINT),
       grace_timer_(io_),
       drain_timer_(io_) {
     prepare_spool_directory(config.spool_dir);
     if (config.tls_certificate && config.tls_key) tls_ = make_server_tls_context(*config.tls_certificate, *config.tls_key);
-    if (!plugins.delivery())
+    if (plugins.deliveries().empty())
         throw ConfigError("no delivery plugin is loaded, so no message could be accepted; add `load = deliver-maildir` "
                           "to [server] with a [deliver-maildir] root");
 
@@ -51,7 +53,8 @@ Server::Server(const ServerConfig& config, PluginHost& plugins)
         ctx->listener = &l;
         ctx->plugins = &plugins_;
         ctx->tls = tls_.get();
-        ctx->blocking = &blocking_;
+        ctx->auth_pool = &auth_pool_;
+        ctx->delivery_pool = &delivery_pool_;
         ctx->registry = &registry_;
         contexts_.push_back(ctx);
         for (const auto& b : l.binds) {
@@ -77,7 +80,8 @@ Server::Server(const ServerConfig& config, PluginHost& plugins)
 
 Server::~Server() {
     io_.stop();
-    blocking_.join();
+    auth_pool_.join();
+    delivery_pool_.join();
 }
 
 std::vector<tcp::endpoint> Server::local_endpoints() const {

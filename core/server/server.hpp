@@ -1,5 +1,6 @@
 // The running server: a fixed pool of threads over one io_context, an
-// accept loop per bound address, a worker pool for blocking deliveries, and
+// accept loop per bound address, two bounded worker pools (SASL steps;
+// blocking deliveries), and
 // graceful shutdown on SIGTERM/SIGINT (stop accepting, let transactions in
 // flight finish within the grace period, 421 4.3.2 to everyone else).
 #pragma once
@@ -48,7 +49,9 @@ private:
     SessionRegistry registry_;
     std::unique_ptr<boost::asio::ssl::context> tls_;
     boost::asio::io_context io_;
-    boost::asio::thread_pool blocking_;
+    // Separate so that a flood of password checks cannot delay deliveries.
+    boost::asio::thread_pool auth_pool_;
+    boost::asio::thread_pool delivery_pool_;
     std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
     std::vector<std::shared_ptr<const ListenerContext>> acceptor_contexts_;
     std::vector<std::shared_ptr<ListenerContext>> contexts_;

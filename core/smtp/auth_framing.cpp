@@ -21,9 +21,9 @@ InitialResponse decode_initial_response(std::optional<std::string_view> ir) {
 }
 
 std::string challenge_line(std::string_view challenge, bool first_step, bool had_initial_response, bool relaxed,
-                           std::string_view mechanism_as_sent) {
+                           std::string_view mechanism_upper) {
     if (relaxed && first_step && !had_initial_response && challenge.empty())
-        return std::string(mechanism_as_sent) + " supported";
+        return std::string(mechanism_upper) + " supported";
     return base64::encode(challenge);
 }
 

@@ -18,10 +18,11 @@ InitialResponse decode_initial_response(std::optional<std::string_view> ir);
 
 // The text after "334 " for a challenge. MS-OXSMTP 3.2.5.1: when the client
 // sent no initial response and the mechanism's first challenge is empty, a
-// relaxed server answers "334 <MECH> supported", echoing the mechanism as
-// the client wrote it. Otherwise the text is base64(challenge).
+// relaxed server answers "334 <MECH> supported" with the mechanism name in
+// upper case (the MS-OXSMTP 2.2.1 grammar is A-Z 0-9 - _). Otherwise the
+// text is base64(challenge).
 std::string challenge_line(std::string_view challenge, bool first_step, bool had_initial_response,
-                           bool relaxed, std::string_view mechanism_as_sent);
+                           bool relaxed, std::string_view mechanism_upper);
 
 // A client line inside the exchange.
 struct AuthResponse {

@@ -35,8 +35,10 @@ int Completion::complete_delivery(const mailfw_delivery_result* result) {
         delivery_ = mailfw::copy_struct(result);
         delivery_text_ = std::string(mailfw::view(delivery_.text));
         delivery_enhanced_ = std::string(mailfw::view(delivery_.enhanced));
+        delivery_receipt_ = std::string(mailfw::view(delivery_.receipt));
         delivery_.text = {};
         delivery_.enhanced = {};
+        delivery_.receipt = {};
     }
     asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
     return MAILFW_OK;

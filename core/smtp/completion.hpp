@@ -32,6 +32,7 @@ public:
     const mailfw_delivery_result& delivery() const { return delivery_; }
     std::string delivery_text() const { return delivery_text_; }
     std::string delivery_enhanced() const { return delivery_enhanced_; }
+    std::string delivery_receipt() const { return delivery_receipt_; }
 
 private:
     bool claim();  // under the lock: first answer wins
@@ -41,7 +42,7 @@ private:
     bool closed_ = false;
     Verdict verdict_;
     mailfw_delivery_result delivery_{};
-    std::string delivery_text_, delivery_enhanced_;
+    std::string delivery_text_, delivery_enhanced_, delivery_receipt_;
 };
 
 }  // namespace mailfw::smtp

@@ -17,9 +17,14 @@ namespace asio = boost::asio;
 namespace {
 // RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with its CRLF.
 constexpr size_t kCommandLineLimit = 512;
-// AUTH lines carry Kerberos tokens; they are read with this larger limit
-// and every other command is then held to 512.
-constexpr size_t kReadLimit = kDefaultAuthLineLimit + 2;
+// AUTH lines carry Kerberos tokens: command lines are read with the limit
+// of the loaded mechanism that allows the longest (auth_line_limit), and
+// every other command is then held to 512.
+size_t command_read_limit(const PluginHost& plugins) {
+    size_t limit = kDefaultAuthLineLimit;
+    for (const auto& m : plugins.server_mechs()) limit = std::max(limit, auth_line_limit(m.max_response));
+    return limit + 2;
+}
 
 std::string endpoint_ip(const boost::asio::ip::tcp::endpoint& ep) {
     auto a = ep.address();
@@ -97,6 +102,7 @@ asio::awaitable<void> Session::run() {
     log::write(log::Level::info, "connect to " + ctx_->listener->name + " (" + local_ip_ + ":" +
                                      std::to_string(local_port_) + ")", id_, client_);
     events_ = std::make_unique<EventPipeline>(ctx_->plugins->event_handlers(), this, socket_.get_executor());
+    read_limit_ = command_read_limit(*ctx_->plugins);
 
     bool proceed = true;
     if (ctx_->listener->tls == TlsMode::implicit) proceed = co_await start_tls();
@@ -104,13 +110,18 @@ asio::awaitable<void> Session::run() {
         co_await goodbye(Reply(421, "4.3.2", host + " Service shutting down, try again later"));
         proceed = false;
     }
-    if (proceed && events_->wants(MAILFW_HOOK_CONNECT)) {
-        mailfw_event ev{};
-        ev.hook = MAILFW_HOOK_CONNECT;
-        const bool rejected = co_await hook_rejects(ev);
-        proceed = !rejected && open_;
+    if (proceed) {
+        // From here on the session exists for plugins: DISCONNECT pairs with this.
+        connect_announced_ = true;
+        if (events_->wants(MAILFW_HOOK_CONNECT)) {
+            mailfw_event ev{};
+            ev.hook = MAILFW_HOOK_CONNECT;
+            Verdict v = co_await events_->fire(ev);
+            co_await refuse_at_connect(v);
+        }
+        proceed = open_;
     }
-    if (proceed) co_await send(Reply(220, "", host + " ESMTP mailfw ready"));
+    if (proceed && !greeting_refused_) co_await send(Reply(220, "", host + " ESMTP mailfw ready"));
 
     while (proceed && open_) {
         if (close_requested_) {
@@ -122,7 +133,8 @@ asio::awaitable<void> Session::run() {
             break;
         }
         reading_command_ = true;
-        LineRead in = co_await read_line(kReadLimit);
+        touch();
+        LineRead in = co_await read_line(read_limit_);
         reading_command_ = false;
         if (in.status == ReadStatus::closed) {
             if (close_requested_) continue;  // handled at the top of the loop
@@ -171,7 +183,7 @@ asio::awaitable<void> Session::run() {
 
     co_await flush();
     reset_transaction();
-    if (events_->wants(MAILFW_HOOK_DISCONNECT)) {
+    if (connect_announced_ && events_->wants(MAILFW_HOOK_DISCONNECT)) {
         mailfw_event ev{};
         ev.hook = MAILFW_HOOK_DISCONNECT;
         co_await events_->fire(ev);
@@ -187,6 +199,11 @@ asio::awaitable<void> Session::dispatch(const Command& cmd, std::string_view) {
     // cases (the callee's frame is resumed with a corrupt state).
     const auto& host = ctx_->server->hostname;
     const Verb v = cmd.verb;
+    if (greeting_refused_ && v != Verb::quit) {
+        // RFC 5321 §3.1: after a 554 (or 4xx) greeting only QUIT is served.
+        co_await send(Reply(503, "5.5.1", "No service here; send QUIT"));
+        co_return;
+    }
     if (v == Verb::helo || v == Verb::ehlo) {
         co_await cmd_ehlo(cmd);
     } else if (v == Verb::mail) {
@@ -331,6 +348,31 @@ asio::awaitable<bool> Session::hook_rejects(mailfw_event ev) {
     else
         co_await send(std::move(r));
     co_return true;
+}
+
+asio::awaitable<void> Session::refuse_at_connect(const Verdict& v) {
+    // A refusal that keeps the session (DENY, DENYSOFT) becomes the greeting
+    // (RFC 5321 §3.1: 554 instead of 220, then wait for QUIT); the closing
+    // kinds say it and close, as hook_rejects does everywhere else.
+    if (!v.stops() || v.action == MAILFW_ACCEPT) co_return;
+    log::write(log::Level::info, "connection refused at connect by " + v.plugin, id_, client_);
+    if (v.closes()) {
+        if (v.action == MAILFW_DISCONNECT) {
+            open_ = false;
+            co_return;
+        }
+        co_await goodbye(reply_for(v));
+        co_return;
+    }
+    Verdict greeting = v;
+    if (greeting.action == MAILFW_DENY && greeting.code == 0) greeting.code = 554;  // the RFC's refusal greeting
+    if (v.delay_ms) {
+        asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(v.delay_ms));
+        boost::system::error_code ec;
+        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    greeting_refused_ = true;
+    co_await send(reply_for(greeting));
 }
 
 asio::awaitable<void> Session::goodbye(Reply r) {

@@ -25,6 +25,7 @@
 #include "smtp/command.hpp"
 #include "smtp/event_pipeline.hpp"
 #include "smtp/header_scanner.hpp"
+#include "smtp/line_ending_check.hpp"
 #include "smtp/reply.hpp"
 #include "spool/spool_file.hpp"
 
@@ -61,25 +62,32 @@ private:
         std::string line;  // too_long: the first bytes of the line
     };
     awaitable<LineRead> read_line(size_t limit);   // limit includes CRLF
-    awaitable<bool> fill();                         // more bytes into inbuf_; false: connection over
+    // More bytes into inbuf_; false: connection over. A read waits at most
+    // until the inactivity deadline, which only touch() moves: a complete
+    // command, or progress inside a message (ConnectionInactivityTimeOut is
+    // "no command", not "no byte": a byte a second must not hold a session).
+    awaitable<bool> fill();
+    void touch();
     awaitable<void> flush();                        // sends queued replies
     void queue(const Reply& r);                     // + log line
     awaitable<void> send(Reply r);                  // queue, REPLY hook, delays
     awaitable<bool> start_tls();
-    void arm_deadline();
+    void arm_deadline(std::chrono::steady_clock::time_point at);
+    std::chrono::steady_clock::time_point idle_from_now() const;
     void disarm_deadline();
     void close_transport();
     awaitable<void> linger_close();  // FIN after the last reply, drain, then close
-    // Runs a plugin call that may block (password hashing, disk, fsync) on
-    // the worker pool; the session resumes on its strand with the result.
-    // `call` must outlive the co_await. The coroutine itself takes only
-    // trivially copyable arguments: g++ 12.2 destroys a class-type prvalue
-    // argument of a coroutine twice (seen with std::function).
+    // Runs a plugin call that may block on a worker pool (ctx_->auth_pool
+    // for SASL steps, ctx_->delivery_pool for disk work); the session resumes
+    // on its strand with the result. `call` must outlive the co_await. The
+    // coroutine itself takes only trivially copyable arguments: g++ 12.2
+    // destroys a class-type prvalue argument of a coroutine twice (seen with
+    // std::function).
     template <class F>
-    awaitable<int> off_thread(F& call) {
-        return off_thread_raw([](void* f) { return (*static_cast<F*>(f))(); }, &call);
+    awaitable<int> off_thread(F& call, boost::asio::thread_pool* pool) {
+        return off_thread_raw([](void* f) { return (*static_cast<F*>(f))(); }, &call, pool);
     }
-    awaitable<int> off_thread_raw(int (*fn)(void*), void* arg);
+    awaitable<int> off_thread_raw(int (*fn)(void*), void* arg, boost::asio::thread_pool* pool);
     std::string_view buffered() const { return std::string_view(inbuf_).substr(inpos_); }
     void consume(size_t n);
 
@@ -92,6 +100,7 @@ private:
     std::vector<std::string> ehlo_keywords() const;
     bool mechanism_usable(const ServerMech& m) const;
     awaitable<bool> hook_rejects(mailfw_event ev);  // sends the reply; true: stop
+    awaitable<void> refuse_at_connect(const Verdict& v);
     awaitable<void> goodbye(Reply r);               // reply, then close
     void reset_transaction();
     bool wants_close() const { return close_requested_ || !open_; }
@@ -111,9 +120,26 @@ private:
     awaitable<std::optional<Reply>> end_message();  // nullopt: a hook already answered
     awaitable<Reply> deliver();
 
+    // Routing (plugin.h "Routing"): which delivery takes a recipient. Sets
+    // `delivery` and returns nullopt when one claims it, else the refusal.
+    awaitable<std::optional<Reply>> route_recipient(const std::string& address, size_t& delivery);
+    bool may_relay() const;
+    // One delivery's answer for its share of the message.
+    struct Outcome {
+        int status = MAILFW_DELIVERY_TEMPFAIL;
+        uint32_t code = 0;
+        std::string enhanced, text, receipt;
+        bool ok() const { return status == MAILFW_DELIVERY_DURABLE || status == MAILFW_DELIVERY_ACCEPTED; }
+    };
+    awaitable<void> deliver_to(const Delivery& d, const mailfw_message& m, Outcome& out);
+
     struct Transaction {
+        struct Recipient {
+            std::string address;
+            size_t delivery = 0;  // index into ctx_->plugins->deliveries()
+        };
         std::string mail_from;
-        std::vector<std::string> rcpts;
+        std::vector<Recipient> rcpts;
         bool rcpt_attempted = false;
         bool eight_bit = false;
         // the message being received (DATA or a BDAT sequence)
@@ -122,6 +148,7 @@ private:
         std::unique_ptr<HeaderScanner> headers;
         bool headers_reported = false;
         bool bdat = false;
+        LineEndingCheck bdat_endings;  // DATA's decoder checks its own
         uint64_t bytes = 0;
         bool too_big = false;
         bool write_failed = false;
@@ -143,6 +170,7 @@ private:
     size_t inpos_ = 0;
     std::string outbuf_;
     boost::asio::steady_timer deadline_;
+    std::chrono::steady_clock::time_point idle_deadline_;  // moved by touch()
     bool timed_out_ = false;
     bool reading_command_ = false;
     bool reading_ = false;  // a read is in flight (fill())
@@ -155,6 +183,9 @@ private:
     std::optional<Reply> close_reply_;
 
     // SMTP state
+    bool connect_announced_ = false;  // the CONNECT hook ran: DISCONNECT pairs with it
+    bool greeting_refused_ = false;   // RFC 5321 §3.1: 554 greeting, then only QUIT
+    size_t read_limit_ = 0;           // a command line: the longest AUTH line + CRLF
     std::string helo_;
     bool esmtp_ = false;
     std::string auth_user_, auth_mechanism_, auth_detail_;

@@ -51,13 +51,16 @@ asio::awaitable<void> Session::cmd_auth(const Command& cmd) {
             co_await send(Reply(501, "5.5.4", "Syntax: AUTH mechanism [initial-response]"));
         co_return;
     }
-    if (cmd.args.size() + 7 > kDefaultAuthLineLimit) {
-        co_await send(Reply(500, "5.5.6", "Authentication exchange line is too long"));
-        co_return;
-    }
     const ServerMech* mech = ctx_->plugins->find_server_mech(args->mechanism_upper);
     if (!mech) {
         co_await send(Reply(504, "5.5.4", "Unrecognized authentication type"));
+        co_return;
+    }
+    // The command line ("AUTH " + args) is held to what this mechanism
+    // declared (RFC 4954 §4: 500 5.5.6), not to the longest of all.
+    const size_t line_limit = auth_line_limit(mech->max_response);
+    if (cmd.args.size() + 5 > line_limit) {
+        co_await send(Reply(500, "5.5.6", "Authentication exchange line is too long"));
         co_return;
     }
     if (!mechanism_usable(*mech)) {
@@ -82,7 +85,9 @@ asio::awaitable<void> Session::cmd_auth(const Command& cmd) {
     }
     pending_identity_.clear();
     pending_detail_.clear();
-    const size_t line_limit = auth_line_limit(mech->max_response) + 2;
+    const RelaxedAuth mode = ctx_->listener->relaxed_auth;
+    const bool relaxed = mode == RelaxedAuth::always ||
+                         (mode == RelaxedAuth::automatic && (mech->flags & MAILFW_MECH_RELAXED_CHALLENGE));
     const std::string base_log = log_command_;
 
     for (bool first = true;; first = false) {
@@ -91,16 +96,17 @@ asio::awaitable<void> Session::cmd_auth(const Command& cmd) {
         const unsigned char* in = have_input ? reinterpret_cast<const unsigned char*>(input.str().data()) : nullptr;
         const size_t in_len = input.str().size();
         auto step = [&] { return mech->table.step(guard.state, in, in_len, &out, &out_len); };
-        int r = co_await off_thread(step);
+        int r = co_await off_thread(step, ctx_->auth_pool);
         wipe(input.str());
 
         if (r == MAILFW_SASL_CONTINUE || (r == MAILFW_SASL_OK && out_len > 0)) {
             // RFC 4954 §4: data with success still goes in a 334, answered by an empty line.
             std::string_view challenge(reinterpret_cast<const char*>(out), out_len);
-            co_await send(Reply(334, "", challenge_line(challenge, first, had_initial_response,
-                                                        ctx_->listener->relaxed_auth, args->mechanism_as_sent)));
+            co_await send(Reply(334, "", challenge_line(challenge, first, had_initial_response, relaxed,
+                                                        args->mechanism_upper)));
             log_command_ = base_log + " (response)";
-            LineRead in = co_await read_line(line_limit);
+            touch();  // a response line counts as a command for the inactivity timer
+            LineRead in = co_await read_line(line_limit + 2);
             if (in.status == ReadStatus::closed) {
                 // ConnectionInactivityTimeOut applies inside the exchange too:
                 // without this the next read re-armed the deadline and the

@@ -3,9 +3,12 @@
 // The 250 goes out only once delivery reports the message durable.
 #include <mailfw/plugin.hpp>
 
+#include <algorithm>
+
 #include "smtp/data_decoder.hpp"
 #include "smtp/session.hpp"
 #include "smtp/trace_header.hpp"
+#include "smtp/verdict.hpp"
 #include "util/log.hpp"
 
 namespace mailfw::smtp {
@@ -134,6 +137,13 @@ asio::awaitable<void> Session::cmd_rcpt(const Command& cmd) {
         co_await send(Reply(452, "4.5.3", "Too many recipients"));
         co_return;
     }
+    // Decided now, never assumed: a delivery claims it, or it is refused.
+    size_t delivery = 0;
+    std::optional<Reply> refusal = co_await route_recipient(path.address, delivery);
+    if (refusal) {
+        co_await send(std::move(*refusal));
+        co_return;
+    }
     if (events_->wants(MAILFW_HOOK_RCPT)) {
         mailfw_event ev{};
         ev.hook = MAILFW_HOOK_RCPT;
@@ -142,8 +152,56 @@ asio::awaitable<void> Session::cmd_rcpt(const Command& cmd) {
         const bool rejected = co_await hook_rejects(ev);
         if (rejected) co_return;
     }
-    txn_->rcpts.push_back(path.address);
+    txn_->rcpts.push_back({path.address, delivery});
     co_await send(Reply(250, "2.1.5", "Recipient <" + path.address + "> OK"));
+}
+
+bool Session::may_relay() const {
+    if (!auth_user_.empty()) return true;
+    const auto& l = *ctx_->listener;
+    return l.role == Role::relay && in_any_range(l.remote_ip_ranges, remote_ip_);
+}
+
+asio::awaitable<std::optional<Reply>> Session::route_recipient(const std::string& address, size_t& delivery) {
+    const auto& deliveries = ctx_->plugins->deliveries();
+    const bool relay_allowed = may_relay();
+    for (size_t i = 0; i < deliveries.size(); ++i) {
+        const Delivery& d = deliveries[i];
+        if (d.relay() && !relay_allowed) continue;
+        if (!d.table.claim_rcpt) {  // a 1.0 delivery takes whatever it is offered
+            delivery = i;
+            co_return std::nullopt;
+        }
+        mailfw_delivery_result result{};
+        result.struct_size = sizeof result;
+        const mailfw_str a = mailfw::str(address);
+        int decision;
+        if (d.blocking()) {
+            auto call = [&] { return d.table.claim_rcpt(d.instance, this, a, &result); };
+            decision = co_await off_thread(call, ctx_->delivery_pool);
+        } else {
+            decision = d.table.claim_rcpt(d.instance, this, a, &result);
+        }
+        if (decision == MAILFW_RCPT_PASS) continue;
+        if (decision == MAILFW_RCPT_CLAIM) {
+            delivery = i;
+            co_return std::nullopt;
+        }
+        // Anything but a clear REFUSE is temporary: a confused plugin never bounces mail.
+        const bool perm = decision == MAILFW_RCPT_REFUSE;
+        Reply r = failure_reply(perm, result.code, mailfw::view(result.enhanced), mailfw::view(result.text),
+                                perm ? ReplyDefaults{550, "5.1.1", "Mailbox unavailable"}
+                                     : ReplyDefaults{451, "4.3.0", "Recipient cannot be verified now, try again later"});
+        r.lines.front() = "<" + address + ">: " + r.lines.front();
+        log::write(log::Level::info, "recipient <" + address + "> refused by " + d.plugin, id_, client_);
+        co_return r;
+    }
+    // Nobody claims it as local: relaying (Postfix reject_unauth_destination).
+    log::write(log::Level::info,
+               "recipient <" + address + "> refused: relay access denied" +
+                   (relay_allowed ? " (no relay delivery loaded)" : " (client may not relay)"),
+               id_, client_);
+    co_return Reply(554, "5.7.1", "<" + address + ">: Relay access denied");
 }
 
 bool Session::begin_message() {
@@ -211,11 +269,14 @@ asio::awaitable<void> Session::cmd_data(const Command& cmd) {
             if (decoder.status() != DataDecoder::Status::need_more) break;
             continue;
         }
+        const size_t before = buffered().size();
         const bool more = co_await fill();
         if (!more) {
             co_await input_ended("DATA");
             co_return;
         }
+        // Progress is a completed line, not a byte: a trickle cannot hold the session.
+        if (buffered().find('\n', before) != std::string_view::npos) touch();
     }
     log_command_ = "DATA (end of message)";
     if (decoder.status() == DataDecoder::Status::failed) {
@@ -268,6 +329,7 @@ asio::awaitable<void> Session::discard_bytes(uint64_t n) {
                 co_await input_ended("BDAT");
                 co_return;
             }
+            touch();  // chunk bytes are progress
         }
         size_t take = static_cast<size_t>(std::min<uint64_t>(n, buffered().size()));
         consume(take);
@@ -293,6 +355,23 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
                                        : Reply(503, "5.5.1", "Need RCPT before BDAT");
     else if (!txn_->bdat && !begin_message())
         refusal = Reply(451, "4.3.0", "Cannot store the message now, try again later");
+    const uint64_t limit = ctx_->listener->max_message_size;
+    if (!refusal.code && (args->size > limit || txn_->bytes + args->size > limit)) {
+        // Known too big before a byte is read (RFC 3030 §2 still wants the
+        // chunk read): a chunk we can afford to skip is skipped; one larger
+        // than the limit itself (BDAT 9223372036854775807) cannot keep us in
+        // step, so the session ends instead of reading it to the timeout.
+        log::write(log::Level::info, "BDAT chunk of " + std::to_string(args->size) + " octets exceeds the limit of " +
+                                         std::to_string(limit), id_, client_);
+        reset_transaction();
+        if (args->size > limit) {
+            co_await goodbye(Reply(552, "5.3.4", "Message size exceeds fixed maximum message size (" +
+                                                     std::to_string(limit) + " octets); closing connection"));
+            co_return;
+        }
+        refusal = Reply(552, "5.3.4", "Message size exceeds fixed maximum message size (" + std::to_string(limit) +
+                                          " octets)");
+    }
     if (refusal.code) {
         co_await discard_bytes(args->size);  // RFC 3030 §2: the chunk is read regardless
         co_await send(std::move(refusal));
@@ -302,12 +381,16 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
     uint64_t left = args->size;
     while (left > 0) {
         bool more = true;
-        if (buffered().empty()) more = co_await fill();
+        if (buffered().empty()) {
+            more = co_await fill();
+            if (more) touch();  // chunk bytes are progress
+        }
         if (!more) {
             co_await input_ended("BDAT");
             co_return;
         }
         size_t take = static_cast<size_t>(std::min<uint64_t>(left, buffered().size()));
+        txn_->bdat_endings.feed(buffered().substr(0, take));
         take_message_bytes(buffered().substr(0, take));
         consume(take);
         left -= take;
@@ -315,6 +398,18 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
     if (txn_->too_big) {
         reset_transaction();
         co_await send(Reply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
+        co_return;
+    }
+    const auto ending = args->last ? txn_->bdat_endings.finish() : txn_->bdat_endings.error();
+    if (ending != LineEndingCheck::Error::none) {
+        // The same rule as DATA (no bare CR or LF: SMTP smuggling). BDAT is
+        // framed by counts, so the session stays in step and stays open.
+        log::write(log::Level::warning,
+                   std::string("rejected BDAT: bare ") + (ending == LineEndingCheck::Error::bare_cr ? "CR" : "LF") +
+                       " in message text",
+                   id_, client_);
+        reset_transaction();
+        co_await send(Reply(554, "5.5.2", "Bare CR or LF in message text; lines must end with CRLF"));
         co_return;
     }
     if (!args->last) {
@@ -364,14 +459,14 @@ asio::awaitable<std::optional<Reply>> Session::end_message() {
 
 asio::awaitable<Reply> Session::deliver() {
     Transaction& t = *txn_;
-    const Delivery* d = ctx_->plugins->delivery();
-    if (!d || !d->table.deliver) co_return Reply(451, "4.3.0", "No delivery configured, try again later");
     try {
         t.spool->finish();
     } catch (const std::exception& e) {
         log::write(log::Level::error, std::string("spool: ") + e.what(), id_, client_);
         co_return Reply(451, "4.3.0", "Local error storing the message, try again later");
     }
+    std::vector<std::string> all;
+    for (const auto& r : t.rcpts) all.push_back(r.address);
     TraceInfo ti;
     ti.helo = helo_;
     ti.client_address = remote_ip_;
@@ -380,66 +475,126 @@ asio::awaitable<Reply> Session::deliver() {
     ti.esmtp = esmtp_;
     ti.tls = static_cast<bool>(tls_);
     ti.auth_user = auth_user_;
-    ti.recipients = t.rcpts;
+    ti.recipients = all;
     ti.when = std::chrono::system_clock::now();
     const std::string trace = received_header(ti);
     const std::string spool_path = t.spool->path().string();
-    std::vector<mailfw_str> rcpts;
-    for (const auto& r : t.rcpts) rcpts.push_back(mailfw::str(r));
+    const std::string summary = "message " + t.id + " from <" + t.mail_from + "> to " +
+                                std::to_string(t.rcpts.size()) + " recipient(s), " + std::to_string(t.spool->size()) +
+                                " bytes: ";
 
-    mailfw_message m{};
-    m.struct_size = sizeof m;
-    m.id = mailfw::str(t.id);
-    m.mail_from = mailfw::str(t.mail_from);
-    m.rcpts = rcpts.data();
-    m.rcpt_count = rcpts.size();
-    m.spool_path = mailfw::str(spool_path);
-    m.size = t.spool->size();
-    m.trace = mailfw::str(trace);
-    m.eight_bit = t.eight_bit ? 1u : 0u;
-    m.session = this;
+    // One deliver() per delivery, with its own recipients, in load order.
+    struct Share {
+        size_t delivery;
+        std::vector<mailfw_str> rcpts;
+        mailfw_message message{};
+        Outcome outcome;
+    };
+    std::vector<Share> shares;
+    for (const auto& r : t.rcpts) {
+        auto it = std::find_if(shares.begin(), shares.end(), [&](const Share& s) { return s.delivery == r.delivery; });
+        if (it == shares.end()) {
+            shares.push_back(Share{r.delivery, {}, {}, {}});
+            it = shares.end() - 1;
+        }
+        it->rcpts.push_back(mailfw::str(r.address));
+    }
+    std::sort(shares.begin(), shares.end(), [](const Share& a, const Share& b) { return a.delivery < b.delivery; });
 
+    const auto& deliveries = ctx_->plugins->deliveries();
+    std::string names;
+    size_t failed = shares.size();
+    for (size_t i = 0; i < shares.size() && failed == shares.size(); ++i) {
+        Share& s = shares[i];
+        mailfw_message& m = s.message;
+        m.struct_size = sizeof m;
+        m.id = mailfw::str(t.id);
+        m.mail_from = mailfw::str(t.mail_from);
+        m.rcpts = s.rcpts.data();
+        m.rcpt_count = s.rcpts.size();
+        m.spool_path = mailfw::str(spool_path);
+        m.size = t.spool->size();
+        m.trace = mailfw::str(trace);
+        m.eight_bit = t.eight_bit ? 1u : 0u;
+        m.session = this;
+        co_await deliver_to(deliveries[s.delivery], m, s.outcome);
+        if (!s.outcome.ok()) failed = i;
+        names += (names.empty() ? "" : ", ") + deliveries[s.delivery].plugin;
+    }
+    if (failed == shares.size()) {
+        log::write(log::Level::info, summary + "delivered by " + names, id_, client_);
+        co_return Reply(250, "2.0.0", "Ok: queued as " + t.id);
+    }
+
+    // All or nothing: take back the copies the others already made.
+    const Share& bad = shares[failed];
+    const Delivery& bd = deliveries[bad.delivery];
+    const bool perm = bad.outcome.status == MAILFW_DELIVERY_PERMFAIL;
+    log::write(log::Level::warning,
+               summary + (perm ? "rejected" : "deferred") + " by " + bd.plugin + ": " + bad.outcome.text, id_,
+               client_);
+    for (size_t i = 0; i < failed; ++i) {
+        const Delivery& d = deliveries[shares[i].delivery];
+        const mailfw_message* m = &shares[i].message;
+        const mailfw_str receipt = mailfw::str(shares[i].outcome.receipt);
+        int r = MAILFW_INVALID;
+        if (d.table.discard) {
+            auto call = [&] { return d.table.discard(d.instance, m, receipt); };
+            if (d.blocking()) {
+                const int done = co_await off_thread(call, ctx_->delivery_pool);
+                r = done;
+            } else {
+                r = call();
+            }
+        }
+        if (r != MAILFW_OK)
+            log::write(log::Level::error,
+                       "message " + t.id + ": " + d.plugin + " could not take back its copy (" +
+                           (d.table.discard ? "discard failed" : "it has no discard") +
+                           "); its recipients may receive it again when the client retries",
+                       id_, client_);
+    }
+    co_return failure_reply(perm, bad.outcome.code, bad.outcome.enhanced, bad.outcome.text,
+                            perm ? ReplyDefaults{554, "5.3.0", "Delivery failed"}
+                                 : ReplyDefaults{451, "4.3.0", "Delivery failed temporarily, try again later"});
+}
+
+asio::awaitable<void> Session::deliver_to(const Delivery& d, const mailfw_message& m, Outcome& out) {
     mailfw_delivery_result result{};
     result.struct_size = sizeof result;
     auto token = std::make_shared<Completion>(socket_.get_executor());
     int status;
-    if (d->table.flags & MAILFW_DELIVERY_BLOCKING) {
-        // Disk I/O and fsync happen on the worker pool, never on a network thread.
-        auto call = [&] { return d->table.deliver(d->instance, &m, &result, token.get()); };
-        status = co_await off_thread(call);
+    if (d.blocking()) {
+        // Disk I/O and fsync happen on the delivery pool, never on a network thread.
+        auto call = [&] { return d.table.deliver(d.instance, &m, &result, token.get()); };
+        status = co_await off_thread(call, ctx_->delivery_pool);
     } else {
-        status = d->table.deliver(d->instance, &m, &result, token.get());
+        status = d.table.deliver(d.instance, &m, &result, token.get());
     }
-    std::string text(mailfw::view(result.text)), enhanced(mailfw::view(result.enhanced));
-    uint32_t code = result.code;
+    // Strings are copied now (plugin.h): the plugin's buffers may go.
+    out.code = result.code;
+    out.text = std::string(mailfw::view(result.text));
+    out.enhanced = std::string(mailfw::view(result.enhanced));
+    out.receipt = std::string(mailfw::view(result.receipt));
     if (status == MAILFW_PENDING) {
-        auto deadline = std::chrono::milliseconds(d->table.timeout_ms ? d->table.timeout_ms : kDefaultDeliveryTimeoutMs);
+        auto deadline = std::chrono::milliseconds(d.table.timeout_ms ? d.table.timeout_ms : kDefaultDeliveryTimeoutMs);
         const bool answered = co_await token->wait(deadline);
         if (answered) {
             status = static_cast<int>(token->delivery().status);
-            code = token->delivery().code;
-            text = token->delivery_text();
-            enhanced = token->delivery_enhanced();
+            out.code = token->delivery().code;
+            out.text = token->delivery_text();
+            out.enhanced = token->delivery_enhanced();
+            out.receipt = token->delivery_receipt();
         } else {
             status = MAILFW_DELIVERY_TEMPFAIL;
-            text = "Delivery did not confirm in time, try again later";
+            out.code = 451;
+            out.enhanced = "4.3.0";
+            out.text = "Delivery did not confirm in time, try again later";
         }
     }
-    for (auto& c : text)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';  // one reply line (RFC 5321 §4.2)
-    std::string summary = "message " + t.id + " from <" + t.mail_from + "> to " + std::to_string(t.rcpts.size()) +
-                          " recipient(s), " + std::to_string(m.size) + " bytes: ";
-    if (status == MAILFW_DELIVERY_DURABLE || status == MAILFW_DELIVERY_ACCEPTED) {
-        log::write(log::Level::info, summary + "delivered by " + d->plugin, id_, client_);
-        co_return Reply(250, "2.0.0", "Ok: queued as " + t.id);
-    }
-    bool perm = status == MAILFW_DELIVERY_PERMFAIL;
-    log::write(log::Level::warning, summary + (perm ? "rejected" : "deferred") + " by " + d->plugin + ": " + text,
-               id_, client_);
-    int c = perm ? ((code >= 500 && code <= 599) ? static_cast<int>(code) : 554)
-                 : ((code >= 400 && code <= 499) ? static_cast<int>(code) : 451);
-    if (text.empty()) text = perm ? "Delivery failed" : "Delivery failed temporarily, try again later";
-    co_return Reply(c, normalize_enhanced(c, enhanced.empty() ? (perm ? "5.3.0" : "4.3.0") : enhanced), text);
+    // Unknown statuses are temporary failures: never a 250 by accident.
+    out.status = (status >= MAILFW_DELIVERY_DURABLE && status <= MAILFW_DELIVERY_PERMFAIL) ? status
+                                                                                          : MAILFW_DELIVERY_TEMPFAIL;
 }
 
 }  // namespace mailfw::smtp

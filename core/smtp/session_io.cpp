@@ -85,7 +85,7 @@ asio::awaitable<bool> Session::fill() {
     inbuf_.resize(old + kReadChunk);
     boost::system::error_code ec;
     size_t n = 0;
-    arm_deadline();
+    arm_deadline(idle_deadline_);
     auto buf = asio::buffer(inbuf_.data() + old, kReadChunk);
     reading_ = true;
     if (tls_)
@@ -106,7 +106,7 @@ asio::awaitable<bool> Session::fill() {
 asio::awaitable<void> Session::flush() {
     if (outbuf_.empty() || !open_) co_return;
     boost::system::error_code ec;
-    arm_deadline();
+    arm_deadline(idle_from_now());
     if (tls_)
         co_await asio::async_write(*tls_, asio::buffer(outbuf_), asio::redirect_error(asio::use_awaitable, ec));
     else
@@ -149,7 +149,7 @@ asio::awaitable<bool> Session::start_tls() {
     if (!ctx_->tls) co_return false;
     tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *ctx_->tls);
     boost::system::error_code ec;
-    arm_deadline();
+    arm_deadline(idle_from_now());
     co_await tls_->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
     disarm_deadline();
     if (ec) {
@@ -164,16 +164,22 @@ asio::awaitable<bool> Session::start_tls() {
     co_return true;
 }
 
-asio::awaitable<int> Session::off_thread_raw(int (*fn)(void*), void* arg) {
+asio::awaitable<int> Session::off_thread_raw(int (*fn)(void*), void* arg, asio::thread_pool* pool) {
     co_return co_await asio::co_spawn(
-        ctx_->blocking->get_executor(), [fn, arg]() -> asio::awaitable<int> { co_return fn(arg); },
+        pool->get_executor(), [fn, arg]() -> asio::awaitable<int> { co_return fn(arg); },
         asio::use_awaitable);
 }
 
-void Session::arm_deadline() {
+std::chrono::steady_clock::time_point Session::idle_from_now() const {
+    return std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx_->listener->idle_timeout_ms);
+}
+
+void Session::touch() { idle_deadline_ = idle_from_now(); }
+
+void Session::arm_deadline(std::chrono::steady_clock::time_point at) {
     timed_out_ = false;
     uint64_t generation = ++deadline_generation_;
-    deadline_.expires_after(std::chrono::milliseconds(ctx_->listener->idle_timeout_ms));
+    deadline_.expires_at(at);
     deadline_.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
         auto self = weak.lock();
         // A stale expiry (the I/O finished and a new deadline was armed) is ignored.

@@ -28,6 +28,8 @@ void Session::fill_info(mailfw_session_info& out) {
     out.auth_mechanism = mailfw::str(auth_mechanism_);
     out.server_hostname = mailfw::str(ctx_->server->hostname);
     out.in_transaction = txn_ ? 1u : 0u;
+    out.auth_detail = mailfw::str(auth_detail_);
+    out.may_relay = may_relay() ? 1u : 0u;
 }
 
 uint64_t Session::start_timer(uint64_t delay_ms, mailfw_timer_fn fire, void* user_data) {

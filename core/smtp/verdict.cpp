@@ -33,14 +33,19 @@ Reply reply_for(const Verdict& v) {
             break;
     }
     bool soft = v.action == MAILFW_DENYSOFT || v.action == MAILFW_DENYSOFT_DISCONNECT;
-    int code = def_code;
-    if (v.code >= 400 && v.code <= 599 && (v.code < 500) == soft) code = static_cast<int>(v.code);
-    std::string text;
+    return failure_reply(!soft, v.code, v.enhanced, v.text, {def_code, def_enh, def_text});
+}
+
+Reply failure_reply(bool permanent, uint32_t code, std::string_view enhanced, std::string_view text,
+                    const ReplyDefaults& defaults) {
+    int c = defaults.code;
+    if (code >= 400 && code <= 599 && (code >= 500) == permanent) c = static_cast<int>(code);
+    std::string line;
     // One line, no CRLF injection; DEL is no textstring octet either (RFC 5321 §4.2).
-    for (char c : v.text) text += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
-    if (text.empty()) text = def_text;
-    std::string enh = normalize_enhanced(code, v.enhanced.empty() ? std::string_view(def_enh) : v.enhanced);
-    return Reply(code, enh, text);
+    for (char ch : text) line += (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ? ' ' : ch;
+    if (line.empty()) line = defaults.text;
+    std::string enh = normalize_enhanced(c, enhanced.empty() ? std::string_view(defaults.enhanced) : enhanced);
+    return Reply(c, enh, line);
 }
 
 }  // namespace mailfw::smtp

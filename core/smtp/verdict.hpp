@@ -33,4 +33,16 @@ Verdict from_c(const mailfw_verdict* v);
 // DENYSOFT_DISCONNECT 421 4.7.0).
 Reply reply_for(const Verdict& v);
 
+// A plugin's failure answer as a reply (a verdict, a refused recipient, a
+// failed delivery): its code when it is of the right class (4xx when
+// !permanent, else 5xx), its enhanced code and text when valid, else the
+// defaults. The text becomes one line of printable octets.
+struct ReplyDefaults {
+    int code;
+    const char* enhanced;
+    const char* text;
+};
+Reply failure_reply(bool permanent, uint32_t code, std::string_view enhanced, std::string_view text,
+                    const ReplyDefaults& defaults);
+
 }  // namespace mailfw::smtp

@@ -8,7 +8,7 @@ JOBS=${MAILFW_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 BUILD_DEPS=(cmake g++ make libboost-dev libboost-program-options-dev libssl-dev
             libsqlite3-dev googletest libgtest-dev pkg-config)
-TEST_DEPS=(python3 swaks openssl curl binutils)
+TEST_DEPS=(python3 swaks openssl curl binutils gsasl)
 
 say() { printf '==> %s\n' "$*" >&2; }
 

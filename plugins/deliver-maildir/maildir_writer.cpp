@@ -2,6 +2,7 @@
 
 #include "maildir_name.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <set>
 #include <utility>
@@ -108,6 +110,12 @@ public:
             }
         }
         return std::nullopt;
+    }
+
+    std::vector<std::string> written() const {
+        std::vector<std::string> out;
+        for (const Copy& c : copies_) out.push_back(c.new_path());
+        return out;
     }
 
 private:
@@ -237,7 +245,7 @@ MaildirWriter::MaildirWriter(std::string root, bool sync, std::string escaped_ho
     while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }
 
-std::optional<Failure> MaildirWriter::deliver(const Envelope& envelope) const {
+std::optional<Failure> MaildirWriter::deliver(const Envelope& envelope, std::vector<std::string>* written) const {
     // Refuse before writing anything: these never get better by retrying.
     if (!valid_return_path(envelope.mail_from))
         return Failure{Failure::Kind::BadSender, "reverse-path cannot be written as Return-Path",
@@ -248,7 +256,64 @@ std::optional<Failure> MaildirWriter::deliver(const Envelope& envelope) const {
                            "recipient \"" + printable(mailbox.substr(0, 300)) +
                                "\" cannot be a maildir name (empty, '/', control characters, "
                                "leading '.' or longer than 255 bytes)"};
-    return Delivery(root_, sync_, host_, envelope).run();
+    Delivery d(root_, sync_, host_, envelope);
+    auto failure = d.run();
+    if (!failure && written) *written = d.written();
+    return failure;
+}
+
+int MaildirWriter::take_back(const std::vector<std::string>& files, std::string& detail) const {
+    int result = 0;
+    std::set<std::string> dirs;
+    for (const std::string& f : files) {
+        const std::string dir = parent_of(f);
+        // Only what deliver() can have written: <root>/<mailbox>/new/<name>.
+        const bool ours = f.compare(0, root_.size() + 1, root_ + "/") == 0 && dir.size() > 4 &&
+                          dir.compare(dir.size() - 4, 4, "/new") == 0 && f.find("/../") == std::string::npos &&
+                          parent_of(dir).rfind('/') == root_.size();
+        if (!ours) {
+            detail += (detail.empty() ? "" : "; ") + ("not a copy of ours: " + printable(f.substr(0, 300)));
+            result = EINVAL;
+            continue;
+        }
+        if (::unlink(f.c_str()) != 0 && errno != ENOENT) {
+            result = errno;
+            detail += (detail.empty() ? "" : "; ") + ("cannot remove " + f + ": " + errno_text(errno));
+            continue;
+        }
+        dirs.insert(dir);
+    }
+    if (sync_)
+        for (const std::string& d : dirs)
+            if (const int e = fsync_directory(d)) {
+                result = e;
+                detail += (detail.empty() ? "" : "; ") + ("cannot fsync " + d + ": " + errno_text(e));
+            }
+    return result;
+}
+
+size_t MaildirWriter::remove_stale_tmp(int64_t max_age_s) const {
+    size_t removed = 0;
+    const time_t cutoff = ::time(nullptr) - static_cast<time_t>(max_age_s);
+    DIR* root = ::opendir(root_.c_str());
+    if (!root) return 0;
+    while (const dirent* box = ::readdir(root)) {
+        if (box->d_name[0] == '.') continue;
+        const std::string tmp = root_ + "/" + box->d_name + "/tmp";
+        DIR* d = ::opendir(tmp.c_str());
+        if (!d) continue;
+        while (const dirent* e = ::readdir(d)) {
+            if (e->d_name[0] == '.') continue;
+            const std::string f = tmp + "/" + e->d_name;
+            struct stat st {};
+            if (::lstat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < cutoff &&
+                ::unlink(f.c_str()) == 0)
+                ++removed;
+        }
+        ::closedir(d);
+    }
+    ::closedir(root);
+    return removed;
 }
 
 }  // namespace mailfw::deliver_maildir

@@ -41,9 +41,20 @@ public:
     // fsync (faster; a power failure can then lose delivered mail).
     MaildirWriter(std::string root, bool sync, std::string escaped_host);
 
-    // nullopt when every mailbox has its copy durably in new/. Safe to call
-    // from many threads at once.
-    std::optional<Failure> deliver(const Envelope& envelope) const;
+    // nullopt when every mailbox has its copy durably in new/; `written`
+    // (when given) gets the path of each copy. Safe to call from many
+    // threads at once.
+    std::optional<Failure> deliver(const Envelope& envelope, std::vector<std::string>* written = nullptr) const;
+
+    // Removes copies deliver() wrote (another delivery of the same message
+    // failed). Only files in a new/ below the root are touched. 0, or an
+    // errno with what went wrong in `detail`.
+    int take_back(const std::vector<std::string>& files, std::string& detail) const;
+
+    // Removes files in <root>/*/tmp/ last modified more than `max_age_s`
+    // seconds ago: what a crash left mid-delivery (the Maildir convention
+    // says 36 hours). Returns how many were removed.
+    size_t remove_stale_tmp(int64_t max_age_s) const;
 
     const std::string& root() const noexcept { return root_; }
 

@@ -1,8 +1,9 @@
-// deliver-maildir: reads [deliver-maildir] and turns MaildirWriter's outcome
-// into delivery results and log lines.
+// deliver-maildir: reads [deliver-maildir], decides recipients at RCPT
+// (local domains, known users, names a Maildir can hold) and turns
+// MaildirWriter's outcome into delivery results and log lines.
+#include "local_recipients.hpp"
 #include "maildir_name.hpp"
 #include "maildir_writer.hpp"
-#include "text_pool.hpp"
 
 #include <mailfw/plugin.hpp>
 
@@ -15,8 +16,11 @@ namespace {
 
 using mailfw::deliver_maildir::Envelope;
 using mailfw::deliver_maildir::Failure;
+using mailfw::deliver_maildir::LocalDomains;
 using mailfw::deliver_maildir::MaildirWriter;
-using mailfw::deliver_maildir::TextPool;
+
+// The Maildir convention: a file in tmp/ this old is left over from a crash.
+constexpr int64_t kStaleTmpSeconds = 36 * 3600;
 
 std::string errno_text(int e) {
     char buf[256];
@@ -43,38 +47,81 @@ std::string configured_root(const mailfw::Host& host, bool sync) {
 
 bool configured_fsync(const mailfw::Host& host) { return host.config_number("fsync").value_or(1) != 0; }
 
+std::vector<std::string> configured_domains(const mailfw::Host& host) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < host.config_count("domains"); ++i) {
+        std::string d = host.config_string("domains", i).value_or("");
+        if (d.empty() || d.find_first_of(" \t@<>/") != std::string::npos)
+            throw std::runtime_error("deliver-maildir: `domains = " + d +
+                                     "` is not a domain; write one domain per line (e.g. domains = "
+                                     "example.org), or domains = * for every domain");
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
 struct Instance : mailfw::PluginInstance {
     explicit Instance(mailfw::Host h)
         : PluginInstance(h),
           writer(configured_root(host(), configured_fsync(host())), configured_fsync(host()),
-                 mailfw::deliver_maildir::local_hostname()) {
+                 mailfw::deliver_maildir::local_hostname()),
+          domains(configured_domains(host())),
+          require_known_user(host().config_number("require_known_user").value_or(0) != 0) {
         if (!configured_fsync(host()))
             host().log(MAILFW_LOG_WARNING,
                        "fsync = false: messages are acknowledged before they are "
                        "on disk and a power failure can lose them");
+        if (const size_t n = writer.remove_stale_tmp(kStaleTmpSeconds))
+            host().log(MAILFW_LOG_INFO, "removed " + std::to_string(n) +
+                                            " file(s) older than 36 hours from tmp/ (left by an interrupted delivery)");
     }
 
-    int deliver(const mailfw_message& m, mailfw_delivery_result& result) {
+    // RCPT time: nothing is created; a name that cannot be stored or a user
+    // nobody knows is refused here, never at the end of DATA.
+    mailfw::RcptAnswer claim_rcpt(mailfw_session* session, std::string_view address) {
+        const std::string_view domain = mailfw::deliver_maildir::domain_of(address);
+        // RFC 5321 §4.5.1: <postmaster> without a domain is always local.
+        if (!domain.empty()) {
+            const mailfw_session_info info = host().session_info(session);
+            if (!domains.is_local(domain, mailfw::view(info.server_hostname))) return {MAILFW_RCPT_PASS};
+        }
+        const std::string mailbox = mailfw::deliver_maildir::mailbox_for(address);
+        if (!mailfw::deliver_maildir::valid_mailbox(mailbox))
+            return {MAILFW_RCPT_REFUSE, 550, "5.1.3", "Mailbox name not allowed"};
+        if (!require_known_user) return {MAILFW_RCPT_CLAIM};
+        for (const std::string& user : mailfw::deliver_maildir::user_candidates(mailbox)) {
+            const int r = host().user_exists(session, user);
+            if (r == MAILFW_OK) return {MAILFW_RCPT_CLAIM};
+            if (r != MAILFW_NOT_FOUND)
+                return {MAILFW_RCPT_TEMPFAIL, 451, "4.3.0", "Cannot look up the recipient now, try again later"};
+        }
+        return {MAILFW_RCPT_REFUSE, 550, "5.1.1", "No such user here"};
+    }
+
+    int deliver(const mailfw_message& m, mailfw::DeliveryResult& result) {
+        std::vector<std::string> mailboxes;
+        for (size_t i = 0; i < m.rcpt_count; ++i)
+            mailboxes.push_back(mailfw::deliver_maildir::mailbox_for(mailfw::view(m.rcpts[i])));
         Envelope envelope{mailfw::view(m.mail_from), mailfw::view(m.trace),
                           std::string(mailfw::view(m.spool_path)), {}};
-        envelope.mailboxes.reserve(m.rcpt_count);
-        for (size_t i = 0; i < m.rcpt_count; ++i) envelope.mailboxes.push_back(mailfw::view(m.rcpts[i]));
+        for (const auto& box : mailboxes) envelope.mailboxes.push_back(box);
 
-        const std::string_view id = mailfw::view(m.id);
+        const std::string id(mailfw::view(m.id));
         if (envelope.mailboxes.empty()) {
-            host().log(MAILFW_LOG_ERROR, "message " + std::string(id) +
-                                             " has no recipients; refused", m.session);
+            host().log(MAILFW_LOG_ERROR, "message " + id + " has no recipients; refused", m.session);
             return fail(result, MAILFW_DELIVERY_PERMFAIL, 554, "5.5.1", "no recipients");
         }
-        const auto failure = writer.deliver(envelope);
+        std::vector<std::string> written;
+        const auto failure = writer.deliver(envelope, &written);
         if (!failure) {
-            host().log(MAILFW_LOG_DEBUG, "message " + std::string(id) + " stored for " +
+            host().log(MAILFW_LOG_DEBUG, "message " + id + " stored for " +
                                              std::to_string(envelope.mailboxes.size()) + " recipient(s)",
                        m.session);
+            // The receipt lets discard() take these copies back.
+            for (const auto& f : written) result.receipt += f + "\n";
             return MAILFW_DELIVERY_DURABLE;
         }
-        host().log(MAILFW_LOG_ERROR, "message " + std::string(id) +
-                                         " not delivered: " + failure->detail + "; nothing kept",
+        host().log(MAILFW_LOG_ERROR, "message " + id + " not delivered: " + failure->detail + "; nothing kept",
                    m.session);
         switch (failure->kind) {
             case Failure::Kind::BadMailbox:
@@ -87,17 +134,38 @@ struct Instance : mailfw::PluginInstance {
         return fail(result, MAILFW_DELIVERY_TEMPFAIL, 451, "4.3.0", failure->reason);
     }
 
-    // Texts handed to the host must outlive this call: literals or interned.
-    int fail(mailfw_delivery_result& r, int status, uint32_t code, const char* enhanced,
-             std::string_view text) {
+    int discard(const mailfw_message& m, std::string_view receipt) {
+        std::vector<std::string> files;
+        for (size_t start = 0; start < receipt.size();) {
+            size_t nl = receipt.find('\n', start);
+            if (nl == std::string_view::npos) nl = receipt.size();
+            if (nl > start) files.emplace_back(receipt.substr(start, nl - start));
+            start = nl + 1;
+        }
+        std::string detail;
+        const int e = writer.take_back(files, detail);
+        const std::string id(mailfw::view(m.id));
+        if (e) {
+            host().log(MAILFW_LOG_ERROR, "message " + id + ": could not take back every copy: " + detail, m.session);
+            return MAILFW_UNAVAILABLE;
+        }
+        host().log(MAILFW_LOG_INFO, "message " + id + ": " + std::to_string(files.size()) +
+                                        " copy(ies) taken back (another delivery failed)",
+                   m.session);
+        return MAILFW_OK;
+    }
+
+    static int fail(mailfw::DeliveryResult& r, int status, uint32_t code, const char* enhanced,
+                    std::string_view text) {
         r.code = code;
-        r.enhanced = mailfw::str(enhanced);
-        r.text = mailfw::str(texts.intern(text, "mailbox delivery failed"));
+        r.enhanced = enhanced;
+        r.text = text.empty() ? std::string("mailbox delivery failed") : std::string(text);
         return status;
     }
 
     MaildirWriter writer;
-    TextPool texts;
+    LocalDomains domains;
+    bool require_known_user;
 };
 
 constexpr mailfw_config_key keys[] = {
@@ -108,13 +176,20 @@ constexpr mailfw_config_key keys[] = {
     mailfw::config_key("fsync", MAILFW_KEY_BOOL, "true",
                        "fsync each message and its directories before 250; false is faster but a "
                        "power failure can lose accepted mail"),
+    mailfw::config_key("domains", MAILFW_KEY_STRING, nullptr,
+                       "a local domain whose recipients are stored here (case-insensitive); may repeat; "
+                       "* for every domain; default: the server's hostname and localhost",
+                       MAILFW_KEY_MULTI),
+    mailfw::config_key("require_known_user", MAILFW_KEY_BOOL, "false",
+                       "accept only recipients a credential store knows (the address, or its local part); "
+                       "others get 550 5.1.1 at RCPT"),
 };
 
 constexpr mailfw_delivery delivery = mailfw::delivery_table<Instance>(MAILFW_DELIVERY_BLOCKING);
 
 constexpr mailfw_plugin make_descriptor() {
     mailfw_plugin p = mailfw::plugin_descriptor<Instance>(
-        "deliver-maildir", "1.0.0", "stores each message in one Maildir per recipient", keys,
+        "deliver-maildir", "1.1.0", "stores each message in one Maildir per local recipient", keys,
         sizeof keys / sizeof keys[0]);
     p.delivery = &delivery;
     return p;

@@ -3,6 +3,8 @@
 #include "password_hash.hpp"
 #include "user_name.hpp"
 
+#include <mailfw/plugin.hpp>
+
 #include <ctime>
 #include <vector>
 
@@ -39,6 +41,14 @@ int CredentialStore::verify(std::string_view user, std::string_view password) {
 int CredentialStore::lookup(std::string_view user, std::string_view property, std::string& value) {
     if (!valid_user_name(user) || property.empty()) return MAILFW_NOT_FOUND;
     return db_.property(user, property, value);
+}
+
+int CredentialStore::user_exists(std::string_view user) {
+    if (!valid_user_name(user)) return MAILFW_NOT_FOUND;
+    std::string encoded;
+    const int r = db_.password_hash(user, encoded);
+    mailfw::wipe(encoded);
+    return r == MAILFW_OK || r == MAILFW_NOT_FOUND ? r : MAILFW_UNAVAILABLE;
 }
 
 int CredentialStore::authorize(std::string_view authcid, std::string_view authzid) {

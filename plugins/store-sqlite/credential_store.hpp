@@ -27,6 +27,7 @@ public:
     int verify(std::string_view user, std::string_view password);
     int lookup(std::string_view user, std::string_view property, std::string& value);
     int authorize(std::string_view authcid, std::string_view authzid);
+    int user_exists(std::string_view user);  // OK, NOT_FOUND or UNAVAILABLE
     int user_set(int mode, std::string_view user, std::string_view password);
     int user_delete(std::string_view user);
     int user_list(mailfw_user_fn each, void* user_data);

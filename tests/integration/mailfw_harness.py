@@ -328,7 +328,7 @@ class MailfwServer:
         st.update(store or {})
         if "store-sqlite" in srv["load"]:
             sections.append(("store-sqlite", st))
-        dl = {"root": self.maildir_root}
+        dl = {"root": self.maildir_root, "domains": ["example.test"]}
         dl.update(deliver or {})
         if "deliver-maildir" in srv["load"]:
             sections.append(("deliver-maildir", dl))

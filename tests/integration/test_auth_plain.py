@@ -1,6 +1,8 @@
 """AUTH PLAIN (RFC 4616) and MS-OXSMTP relaxed AUTH ("334 PLAIN supported")."""
 
+import shutil
 import smtplib
+import subprocess
 import sqlite3
 import unittest
 
@@ -11,8 +13,9 @@ USER, PASSWORD = "alice", "Plain-Pa55word?"
 
 class AuthPlain(SharedServerTestCase):
     server_kwargs = dict(
-        listeners={"relaxed": {"allow_plaintext_auth": True},
-                   "strict": {"allow_plaintext_auth": True, "relaxed_auth": False}},
+        listeners={"relaxed": {"allow_plaintext_auth": True, "relaxed_auth": True},
+                   "strict": {"allow_plaintext_auth": True, "relaxed_auth": False},
+                   "default": {"allow_plaintext_auth": True}},
         users={USER: PASSWORD, "bob": "bob-password", "carol": "carol-password"})
 
     def session(self, listener="relaxed"):
@@ -32,13 +35,35 @@ class AuthPlain(SharedServerTestCase):
         self.assertReply(c.cmd("AUTH PLAIN"), 334, text="334 PLAIN supported")
         self.assertReply(c.cmd(b64("\0%s\0%s" % (USER, PASSWORD))), 235, "2.7.0")
 
-    def test_relaxed_echoes_mechanism_as_sent(self):
+    def test_relaxed_names_the_mechanism_in_upper_case(self):
+        # MS-OXSMTP 2.2.1: the name in the line is 1*20 of A-Z 0-9 - _.
         c = self.session()
-        self.assertReply(c.cmd("AUTH plain"), 334, text="334 plain supported")
+        self.assertReply(c.cmd("AUTH plain"), 334, text="334 PLAIN supported")
         self.assertReply(c.cmd(b64("\0%s\0%s" % (USER, PASSWORD))), 235, "2.7.0")
         c = self.session()
-        self.assertReply(c.cmd("AUTH Plain"), 334, text="334 Plain supported")
+        self.assertReply(c.cmd("AUTH Plain"), 334, text="334 PLAIN supported")
         self.assertReply(c.cmd("*"), 501)
+
+    def test_default_auto_gives_plain_an_empty_challenge(self):
+        # relaxed_auth = auto: only mechanisms that declare it (GSSAPI, NTLM)
+        # get the relaxed line, so stock PLAIN clients can base64-decode "334 ".
+        c = self.session("default")
+        self.assertReply(c.cmd("AUTH PLAIN"), 334, text="334 ")
+        self.assertReply(c.cmd(b64("\0%s\0%s" % (USER, PASSWORD))), 235, "2.7.0")
+
+    def test_smtplib_without_initial_response_against_the_default(self):
+        with smtplib.SMTP("127.0.0.1", self.srv.ports["default"], timeout=10) as s:
+            s.ehlo("client.example.test")
+            s.user, s.password = USER, PASSWORD
+            code, _ = s.auth("PLAIN", s.auth_plain, initial_response_ok=False)
+            self.assertEqual(code, 235)
+
+    @unittest.skipUnless(shutil.which("gsasl"), "gsasl is not installed")
+    def test_gsasl_plain_against_the_default(self):
+        r = subprocess.run(["gsasl", "--smtp", "--connect", "127.0.0.1:%d" % self.srv.ports["default"],
+                            "-m", "PLAIN", "-a", USER, "-p", PASSWORD, "--no-starttls", "--quiet"],
+                           input="", capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def test_relaxed_auth_off(self):
         c = self.session("strict")

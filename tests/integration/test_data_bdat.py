@@ -323,12 +323,54 @@ class DataBdat(SharedServerTestCase):
         c = self.session("small")
         self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250, "2.1.0")
         self.assertReply(c.cmd("RCPT TO:<%s>" % rcpt), 250, "2.1.5")
-        body = b"x" * (MAX_SIZE + 1000)
-        c.send(b"BDAT %d LAST\r\n" % len(body) + body)
+        # Over the limit in total, each chunk within it: refused as soon as
+        # the size is known, the chunk still read, the session in step.
+        first = b"Subject: big\r\n\r\n" + b"x" * (MAX_SIZE - 100) + b"\r\n"
+        c.send(b"BDAT %d\r\n" % len(first) + first)
+        self.assertReply(c.read_reply(), 250, "2.0.0")
+        second = b"y" * 1000 + b"\r\n"
+        c.send(b"BDAT %d LAST\r\n" % len(second) + second)
         self.assertReply(c.read_reply(), 552, "5.3.4")
         self.assertNothingDelivered(rcpt)
-        # All the chunk's bytes were consumed: the session is still in sync.
         self.assertReply(c.cmd("NOOP"), 250, "2.0.0")
+        self.assertNoLeftovers()
+
+    def test_bdat_chunk_larger_than_the_limit_closes_at_once(self):
+        # BDAT 9223372036854775807 LAST used to be read until the idle
+        # timeout; a chunk over the limit by itself cannot be skipped.
+        for size in (b"9223372036854775807", b"%d" % (MAX_SIZE + 1)):
+            rcpt = self.rcpt()
+            c = self.session("small")
+            self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250, "2.1.0")
+            self.assertReply(c.cmd("RCPT TO:<%s>" % rcpt), 250, "2.1.5")
+            started = time.monotonic()
+            c.send(b"BDAT " + size + b" LAST\r\nxxxx")
+            self.assertReply(c.read_reply(), 552, "5.3.4")
+            self.assertLess(time.monotonic() - started, 5)
+            self.assertTrue(c.is_closed())
+            self.assertNothingDelivered(rcpt)
+        self.assertNoLeftovers()
+
+    def test_bdat_bare_lf_and_cr_are_refused_like_data(self):
+        for body in (b"Subject: x\n\r\nbody\r\n", b"Subject: x\r\n\r\nbo\rdy\r\n"):
+            rcpt = self.rcpt()
+            c = self.session()
+            self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250, "2.1.0")
+            self.assertReply(c.cmd("RCPT TO:<%s>" % rcpt), 250, "2.1.5")
+            c.send(b"BDAT %d LAST\r\n" % len(body) + body)
+            self.assertReply(c.read_reply(), 554, "5.5.2")
+            self.assertNothingDelivered(rcpt)
+            # Framed by counts, so the session stays in step and open.
+            self.assertReply(c.cmd("NOOP"), 250, "2.0.0")
+        # A CR at the end of one chunk with its LF at the start of the next is fine.
+        rcpt = self.rcpt()
+        c = self.session()
+        self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250, "2.1.0")
+        self.assertReply(c.cmd("RCPT TO:<%s>" % rcpt), 250, "2.1.5")
+        c.send(b"BDAT 13\r\nSubject: x\r\n\r")
+        self.assertReply(c.read_reply(), 250, "2.0.0")
+        c.send(b"BDAT 7 LAST\r\n\nbody\r\n")
+        self.assertReply(c.read_reply(), 250, "2.0.0")
         self.assertNoLeftovers()
 
 

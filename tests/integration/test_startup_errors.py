@@ -186,7 +186,7 @@ class StartupErrors(unittest.TestCase):
             "[server]\n", "[server]\nplugin_dir = %s\nplugin_dir = %s\n"
             % (PLUGIN_DIR, TEST_PLUGIN_DIR)).replace(
                 "load = sasl-plain", "load = sasl-plain\nload = wrong-abi-major"))
-        msg = self.assertRefused(conf, r"wrong-abi-major", r"\b2\.0\b", r"\b1\.0\b")
+        msg = self.assertRefused(conf, r"wrong-abi-major", r"\b2\.1\b", r"\b1\.1\b")
         self.assertIn("ABI", msg)
 
     def test_not_a_shared_library(self):
@@ -215,8 +215,8 @@ class StartupErrors(unittest.TestCase):
         self.assertRefused(self.with_fixture_dir("no-entry"), r"no-entry", r"mailfw_plugin_entry")
 
     def test_newer_minor(self):
-        self.assertRefused(self.with_fixture_dir("newer-minor"), r"newer-minor", r"\b1\.1\b",
-                           r"\b1\.0\b")
+        self.assertRefused(self.with_fixture_dir("newer-minor"), r"newer-minor", r"\b1\.2\b",
+                           r"\b1\.1\b")
 
     def test_two_plugins_one_mechanism(self):
         self.assertRefused(self.with_fixture_dir("dup-mech-a", "dup-mech-b"), r"X-DUP")

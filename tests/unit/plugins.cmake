@@ -38,7 +38,7 @@ if(_all_built)
     ${MAILFW_PLUGIN_SRC_DIR}/store-sqlite/credential_store.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/deliver-maildir/maildir_name.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/deliver-maildir/maildir_writer.cpp
-    ${MAILFW_PLUGIN_SRC_DIR}/deliver-maildir/text_pool.cpp)
+    ${MAILFW_PLUGIN_SRC_DIR}/deliver-maildir/local_recipients.cpp)
   target_include_directories(mailfw-plugin-unit-tests PRIVATE
     ${MAILFW_PLUGIN_SRC_DIR} ${MAILFW_PLUGIN_TEST_DIR})
   target_link_libraries(mailfw-plugin-unit-tests PRIVATE

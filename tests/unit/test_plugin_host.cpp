@@ -187,16 +187,6 @@ TEST(PluginHostRefusal, CreateFailurePrefixedWithThePluginName) {
               "existing database");
 }
 
-TEST(PluginHostRefusal, DeliveryMustNameALoadedDeliveryPlugin) {
-    EXPECT_EQ(host_error("[server]\ndelivery = nope\nload = fixture-keys\n" + kListener),
-              "test.conf:2: delivery = nope names no loaded delivery plugin (loaded: fixture-keys); load one with "
-              "`load =` (e.g. load = deliver-maildir) or fix the name");
-    EXPECT_EQ(host_error("[server]\nload = fixture-store2\ndelivery = fixture-store2\n" + kListener +
-                         "[fixture-store2]\nrealm = x\n"),
-              "test.conf:3: delivery = fixture-store2 names no loaded delivery plugin (none is loaded); load one with "
-              "`load =` (e.g. load = deliver-maildir) or fix the name");
-}
-
 TEST(PluginHostRefusal, FailedStartDestroysWhatWasCreatedInReverse) {
     auto trace = temp_file("mailfw-trace-fail");
     std::filesystem::remove(trace);
@@ -252,9 +242,10 @@ TEST(PluginHost, LoadsAndIndexesWhatAPluginProvides) {
     EXPECT_NE(host.stores()[0].table.user_set, nullptr);
     ASSERT_EQ(host.event_handlers().size(), 1u);
     EXPECT_EQ(host.event_handlers()[0].table.hooks, MAILFW_HOOK_BIT(MAILFW_HOOK_CONNECT));
-    ASSERT_NE(host.delivery(), nullptr);
-    EXPECT_EQ(host.delivery()->plugin, "fixture-keys");
-    EXPECT_EQ(host.delivery()->table.flags, MAILFW_DELIVERY_BLOCKING);
+    ASSERT_EQ(host.deliveries().size(), 1u);
+    EXPECT_EQ(host.deliveries()[0].plugin, "fixture-keys");
+    EXPECT_EQ(host.deliveries()[0].table.flags, MAILFW_DELIVERY_BLOCKING);
+    EXPECT_TRUE(host.deliveries()[0].relay());  // no claim_rcpt: a catch-all, for relaying clients only
 
     const mailfw_host* handle = host.host_handle("fixture-keys");
     ASSERT_NE(handle, nullptr);
@@ -299,7 +290,7 @@ TEST(PluginHost, LargerStructsAreWalkedByStride) {
     ASSERT_NE(h, nullptr);
     EXPECT_EQ(h->config.number("alpha"), 7);
     EXPECT_EQ(h->config.strings("beta"), (std::vector<std::string>{"x", "y"}));
-    EXPECT_EQ(host.delivery(), nullptr);
+    EXPECT_TRUE(host.deliveries().empty());
 }
 
 TEST(PluginHost, DestroysInReverseOrderAndClearsTheLiveHost) {
@@ -316,14 +307,6 @@ TEST(PluginHost, DestroysInReverseOrderAndClearsTheLiveHost) {
     EXPECT_EQ(PluginHost::live(), nullptr);
     EXPECT_EQ(verify("alice", "secret"), MAILFW_UNAVAILABLE);  // no host alive
     std::filesystem::remove(trace);
-}
-
-TEST(PluginHost, ExplicitDeliveryChoice) {
-    Loaded s("[server]\nload = fixture-store2\nload = fixture-keys\ndelivery = fixture-keys\n" + kListener +
-            "[fixture-store2]\nrealm = r\n");
-    PluginHost host(s.config, s.file);
-    ASSERT_NE(host.delivery(), nullptr);
-    EXPECT_EQ(host.delivery()->plugin, "fixture-keys");
 }
 
 // ------------------------------------------------- stores through the api -----

@@ -36,7 +36,8 @@ TEST(ServerConfig, DefaultsFromAMinimalFile) {
     EXPECT_TRUE(c.loads.empty());
     EXPECT_EQ(c.threads, 0u);
     EXPECT_EQ(c.spool_dir, "/etc/mailfw/spool");
-    EXPECT_EQ(c.delivery, "");
+    EXPECT_EQ(c.auth_threads, 0u);
+    EXPECT_EQ(c.delivery_threads, 0u);
     EXPECT_EQ(c.shutdown_grace_ms, 30000u);
     EXPECT_EQ(c.log_level, "info");
     EXPECT_FALSE(c.tls_certificate);
@@ -51,7 +52,8 @@ TEST(ServerConfig, DefaultsFromAMinimalFile) {
     EXPECT_EQ(l.tls, TlsMode::none);
     EXPECT_FALSE(l.auth_required);
     EXPECT_FALSE(l.allow_plaintext_auth);
-    EXPECT_TRUE(l.relaxed_auth);
+    EXPECT_EQ(l.relaxed_auth, RelaxedAuth::automatic);
+    EXPECT_TRUE(l.remote_ip_ranges.empty());
     EXPECT_EQ(l.idle_timeout_ms, 300000u);
     EXPECT_EQ(l.max_message_size, 37748736u);
 }
@@ -66,7 +68,8 @@ TEST(ServerConfig, EverythingSet) {
         "load = store-sqlite\n"
         "threads = 4\n"
         "spool = /var/spool/mailfw\n"
-        "delivery = store-sqlite\n"
+        "auth_threads = 3\n"
+        "delivery_threads = 5\n"
         "shutdown_grace = 10s\n"
         "log_level = debug\n"
         "[tls]\n"
@@ -80,6 +83,8 @@ TEST(ServerConfig, EverythingSet) {
         "auth = required\n"
         "allow_plaintext_auth = yes\n"
         "relaxed_auth = false\n"
+        "remote_ip_ranges = 192.0.2.0/24\n"
+        "remote_ip_ranges = 2001:db8::/32\n"
         "idle_timeout = 10m\n"
         "max_message_size = 10MB\n"
         "[listener.smtps]\n"
@@ -96,7 +101,8 @@ TEST(ServerConfig, EverythingSet) {
     EXPECT_EQ(c.loads[1].line, 6);
     EXPECT_EQ(c.threads, 4u);
     EXPECT_EQ(c.spool_dir, "/var/spool/mailfw");
-    EXPECT_EQ(c.delivery, "store-sqlite");
+    EXPECT_EQ(c.auth_threads, 3u);
+    EXPECT_EQ(c.delivery_threads, 5u);
     EXPECT_EQ(c.shutdown_grace_ms, 10000u);
     EXPECT_EQ(c.log_level, "debug");
     EXPECT_EQ(c.tls_certificate, std::filesystem::path("/etc/mailfw/cert.pem"));
@@ -111,7 +117,10 @@ TEST(ServerConfig, EverythingSet) {
     EXPECT_EQ(s.tls, TlsMode::starttls);
     EXPECT_TRUE(s.auth_required);
     EXPECT_TRUE(s.allow_plaintext_auth);
-    EXPECT_FALSE(s.relaxed_auth);
+    EXPECT_EQ(s.relaxed_auth, RelaxedAuth::never);
+    ASSERT_EQ(s.remote_ip_ranges.size(), 2u);
+    EXPECT_TRUE(in_range(s.remote_ip_ranges[0], "192.0.2.77"));
+    EXPECT_TRUE(in_range(s.remote_ip_ranges[1], "2001:db8::25"));
     EXPECT_EQ(s.idle_timeout_ms, 600000u);
     EXPECT_EQ(s.max_message_size, 10000000u);
     EXPECT_EQ(c.listeners[1].tls, TlsMode::implicit);
@@ -155,6 +164,16 @@ TEST(ServerConfig, ListenerChoicesAndTypes) {
     EXPECT_NE(error_of(kListener + "max_message_size = huge\n").find("expected a size like"), std::string::npos);
     EXPECT_NE(error_of(kListener + "idle_timeout = 0s\n").find("test.conf:3: idle_timeout in [listener.smtp] must be "
                                                                "more than 0"),
+              std::string::npos);
+    EXPECT_NE(error_of(kListener + "relaxed_auth = maybe\n").find("expected one of: auto, true, false"),
+              std::string::npos);
+    EXPECT_EQ(error_of(kListener + "remote_ip_ranges = 10.0.0.1/8\n"),
+              "test.conf:3: bad value '10.0.0.1/8' for 'remote_ip_ranges' in [listener.smtp]: expected an address or "
+              "a network like 192.0.2.0/24 or 2001:db8::/32 (no host bits after the prefix)");
+    EXPECT_EQ(error_of("[server]\ndelivery = deliver-maildir\n" + kListener),
+              "test.conf:2: `delivery =` was removed in mailfw 1.1: every loaded delivery plugin is asked, in load "
+              "order, which recipients it takes; remove the line");
+    EXPECT_NE(error_of("[server]\nauth_threads = -1\n" + kListener).find("auth_threads = -1 is out of range"),
               std::string::npos);
     EXPECT_EQ(error_of(kListener + "bnid = 1\n").find("test.conf:3: unknown key 'bnid' in [listener.smtp]; did you "
                                                       "mean 'bind'?"),

@@ -35,9 +35,12 @@
  *    a pointer the host passes in is valid only for the duration of the call.
  *  - Handles are opaque: plugin instance -> per-connection state ->
  *    per-transaction state, each with create/destroy; the host owns the order
- *    of calls. All calls for one session happen on one strand (never two at
- *    once); calls for different sessions may run on different threads at the
- *    same time, so instance-wide state must be thread-safe.
+ *    of calls. The calls for one session never overlap (one at a time); calls
+ *    for different sessions may run on different threads at the same time,
+ *    so instance-wide state must be thread-safe. Which thread makes each call
+ *    and what it may block on is written at each slot.
+ *  - ABI 1.1 appended fields and slots, marked "(1.1)". A plugin built
+ *    against 1.0 keeps working: its tables are shorter and read as NULL.
  *  - Plugins are never unloaded while the server runs. Do not use
  *    thread_local objects with destructors or atexit() in a plugin.
  */
@@ -56,7 +59,7 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define MAILFW_ABI_MAJOR 1u
-#define MAILFW_ABI_MINOR 0u
+#define MAILFW_ABI_MINOR 1u
 
 /* The one symbol every plugin exports. */
 #define MAILFW_ENTRY_SYMBOL "mailfw_plugin_entry"
@@ -161,6 +164,12 @@ typedef struct mailfw_session_info {
     mailfw_str auth_mechanism;
     mailfw_str server_hostname;
     uint32_t in_transaction;  /* 1 between MAIL FROM and the end of DATA */
+    /* (1.1) The detail the mechanism gave set_auth_identity (SPNEGO: the
+     * inner mechanism, "Kerberos" or "NTLM"); empty without one. */
+    mailfw_str auth_detail;
+    /* (1.1) 1 when this client may relay: it authenticated, or it connected
+     * to a relay listener from one of the listener's remote_ip_ranges. */
+    uint32_t may_relay;
 } mailfw_session_info;
 
 /* Where a note lives: it is dropped at the end of that scope. */
@@ -201,13 +210,29 @@ typedef enum mailfw_delivery_status {
     MAILFW_DELIVERY_PERMFAIL = 4  /* 5xx to the client, nothing kept */
 } mailfw_delivery_status;
 
+/* The host copies every string of a result when it receives it: from a
+ * synchronous deliver() or claim_rcpt() as they return, from
+ * complete_delivery() during that call. A plugin that builds a text at run
+ * time and has nowhere to keep it until its call returns answers through
+ * complete_delivery() first and then returns MAILFW_PENDING. */
 typedef struct mailfw_delivery_result {
     size_t struct_size;
     uint32_t status;     /* mailfw_delivery_status, or MAILFW_PENDING */
     uint32_t code;       /* optional reply code for failures */
     mailfw_str enhanced;
     mailfw_str text;
+    /* (1.1) With DURABLE or ACCEPTED: what discard() needs to take this
+     * message back again (e.g. the names of the files written). */
+    mailfw_str receipt;
 } mailfw_delivery_result;
+
+/* (1.1) What a delivery says of one recipient at RCPT time. */
+typedef enum mailfw_rcpt_decision {
+    MAILFW_RCPT_PASS = 0,     /* not mine: ask the next delivery */
+    MAILFW_RCPT_CLAIM = 1,    /* mine: the recipient is accepted (250) */
+    MAILFW_RCPT_REFUSE = 2,   /* 5xx; default 550 5.1.1 (5.1.3: bad name) */
+    MAILFW_RCPT_TEMPFAIL = 3  /* 4xx; default 451 4.3.0 */
+} mailfw_rcpt_decision;
 
 /* ------------------------------------------------------------------------ */
 /* Host services: the only way a plugin reaches the host                    */
@@ -240,7 +265,8 @@ typedef struct mailfw_host_api {
     uint64_t (*clock_ms)(mailfw_host *host, int which);
 
     /* Per-session timers. `fire` runs on the session's strand; timers are
-     * cancelled when the session ends. Returns a non-zero id. */
+     * cancelled when the session ends. Returns a non-zero id. Callable from
+     * any call the host makes for this session, on whatever thread. */
     uint64_t (*timer_start)(mailfw_session *session, uint64_t delay_ms,
                             mailfw_timer_fn fire, void *user_data);
     void (*timer_cancel)(mailfw_session *session, uint64_t timer_id);
@@ -256,7 +282,8 @@ typedef struct mailfw_host_api {
 
     /* Notes: small key/value blobs attached to a connection or to the
      * current transaction, shared by all plugins. note_get's pointer stays
-     * valid until the note is set again or its scope ends. */
+     * valid until the note is set again or its scope ends. Callable from
+     * any call the host makes for this session (they never overlap). */
     int (*note_set)(mailfw_session *session, int scope, const char *key,
                     size_t key_len, const void *value, size_t value_len);
     int (*note_get)(mailfw_session *session, int scope, const char *key,
@@ -306,6 +333,12 @@ typedef struct mailfw_host_api {
                           const mailfw_verdict *verdict);
     int (*complete_delivery)(mailfw_completion *token,
                              const mailfw_delivery_result *result);
+
+    /* (1.1) Does a store know this user? MAILFW_OK, MAILFW_NOT_FOUND (no
+     * store knows it) or MAILFW_UNAVAILABLE. May block on the stores: call
+     * it from a slot that may block (a BLOCKING delivery's claim_rcpt). */
+    int (*user_exists)(mailfw_session *session, const char *user,
+                       size_t user_len);
 } mailfw_host_api;
 
 /* ------------------------------------------------------------------------ */
@@ -327,13 +360,23 @@ typedef enum mailfw_sasl_result {
 #define MAILFW_MECH_PLAINTEXT 0x1u
 /* The client speaks first (an initial response makes sense). */
 #define MAILFW_MECH_CLIENT_FIRST 0x2u
+/* (1.1) The first challenge is empty and clients of this mechanism read
+ * MS-OXSMTP's "334 <MECH> supported" as one (Exchange sends it for GSSAPI
+ * and NTLM): with the listener's relaxed_auth = auto, the host uses the
+ * relaxed line only for mechanisms with this flag. */
+#define MAILFW_MECH_RELAXED_CHALLENGE 0x4u
 
 /* Server side. The host does base64, line limits and the 334 framing. The
  * first step gets the initial response: `in == NULL` when the client sent
  * none, `in != NULL && in_len == 0` for "=" (empty). Later steps get each
  * decoded client line. When the first step (without an initial response)
  * returns CONTINUE with an empty challenge, the host may answer
- * "334 <MECH> supported" (MS-OXSMTP 2.2.1). */
+ * "334 <MECH> supported" (MS-OXSMTP 2.2.1; see the listener's relaxed_auth).
+ * start, step and finish run on a worker thread of the CPU pool and may
+ * block (password hashing, a KDC); steps of one exchange never overlap.
+ * The AUTH command line and every response line may be as long as the
+ * base64 of max_response, so a mechanism for Kerberos tickets declares
+ * e.g. 64 KiB. */
 typedef struct mailfw_server_mech {
     size_t struct_size;
     const char *name;           /* "LOGIN": 1*20 of A-Z 0-9 - _ */
@@ -379,7 +422,8 @@ typedef enum mailfw_user_mode {
     MAILFW_USER_UPDATE = 2  /* fails with MAILFW_NOT_FOUND */
 } mailfw_user_mode;
 
-/* Called from many threads at once. Every slot but verify may be NULL. */
+/* Called from many threads at once, from threads that may block. Every
+ * slot but verify may be NULL. */
 typedef struct mailfw_store {
     size_t struct_size;
     /* MAILFW_OK, MAILFW_NOT_FOUND, MAILFW_DENIED or MAILFW_UNAVAILABLE.
@@ -398,6 +442,9 @@ typedef struct mailfw_store {
                     size_t password_len);
     int (*user_delete)(void *instance, const char *user, size_t user_len);
     int (*user_list)(void *instance, mailfw_user_fn each, void *user_data);
+    /* (1.1) MAILFW_OK when the user exists, MAILFW_NOT_FOUND (no opinion:
+     * the next store is asked) or MAILFW_UNAVAILABLE. */
+    int (*user_exists)(void *instance, const char *user, size_t user_len);
 } mailfw_store;
 
 /* ------------------------------------------------------------------------ */
@@ -440,7 +487,8 @@ typedef struct mailfw_event {
 /* on_event fills `verdict` (zeroed, struct_size set by the host) and returns
  * its action, or returns MAILFW_PENDING and later calls
  * host->complete_event(later, ...). The host waits at most timeout_ms and
- * then acts as timeout_action says. */
+ * then acts as timeout_action says. Every slot here runs on the session's
+ * network thread and must not block: anything slow answers PENDING. */
 typedef struct mailfw_event_handler {
     size_t struct_size;
     uint32_t hooks;          /* MAILFW_HOOK_BIT mask */
@@ -467,7 +515,8 @@ typedef struct mailfw_message {
     size_t struct_size;
     mailfw_str id;             /* queue id, unique per message */
     mailfw_str mail_from;      /* reverse-path without <>, may be empty */
-    const mailfw_str *rcpts;   /* forward-paths without <> */
+    const mailfw_str *rcpts;   /* forward-paths without <>: only the
+                                  recipients this delivery claimed */
     size_t rcpt_count;
     mailfw_str spool_path;     /* NUL-terminated too */
     uint64_t size;             /* bytes in the spool file */
@@ -477,18 +526,54 @@ typedef struct mailfw_message {
                                   call, NULL when redelivering later */
 } mailfw_message;
 
-/* deliver() may do blocking disk I/O (the host calls it from a worker
- * thread) when MAILFW_DELIVERY_BLOCKING is set; otherwise it must not block
- * and returns MAILFW_PENDING to answer later via host->complete_delivery. */
+/* Which thread calls deliver() and claim_rcpt(): with
+ * MAILFW_DELIVERY_BLOCKING a worker of the disk pool, and they may block
+ * (disk I/O, fsync, a store lookup); without it the session's network
+ * thread, and they must not block (answer deliver() with MAILFW_PENDING and
+ * host->complete_delivery from your own thread). discard() is called like
+ * deliver(). */
 #define MAILFW_DELIVERY_BLOCKING 0x1u
+/* (1.1) A relay delivery: it takes recipients for other hosts. The host
+ * asks it about a recipient only when the session may relay
+ * (mailfw_session_info.may_relay); for any other client a recipient no
+ * delivery claims is refused 554 5.7.1 (relay access denied). */
+#define MAILFW_DELIVERY_RELAY 0x2u
 
+/* Routing. Several deliveries may be loaded. At RCPT the host asks each, in
+ * load order, through claim_rcpt(); the first that claims or refuses the
+ * recipient decides it. A delivery without claim_rcpt (every 1.0 plugin)
+ * counts as a relay delivery that claims every recipient. At the end of
+ * DATA each delivery gets one deliver() call with only its own recipients;
+ * the client gets 250 only when every one of them reported DURABLE or
+ * ACCEPTED. When one fails, the host calls discard() on those that had
+ * succeeded (with their receipts), and the client gets the failure's reply:
+ * nothing is kept.
+ *
+ * Lifetimes. The mailfw_message, its strings and the spool file live until
+ * deliver() returns a final status; for MAILFW_PENDING, until the plugin
+ * calls complete_delivery() or the deadline (timeout_ms) passes. At the
+ * deadline the client gets 451 4.3.0, the spool file is unlinked, the
+ * message is dropped, and a late complete_delivery() returns MAILFW_INVALID:
+ * a plugin that still needs the bytes then must have opened (or linked) the
+ * spool file before it returned MAILFW_PENDING. */
 typedef struct mailfw_delivery {
     size_t struct_size;
-    uint32_t flags;
+    uint32_t flags;      /* MAILFW_DELIVERY_* */
     uint32_t timeout_ms; /* for PENDING answers; 0 = host default (60 s) */
     /* Fills `result` and returns result->status, or returns PENDING. */
     int (*deliver)(void *instance, const mailfw_message *message,
                    mailfw_delivery_result *result, mailfw_completion *later);
+    /* (1.1) Decides `address` (the forward-path without <>) at RCPT time:
+     * returns a mailfw_rcpt_decision; REFUSE and TEMPFAIL may fill
+     * result's code, enhanced and text. Never creates anything on disk. */
+    int (*claim_rcpt)(void *instance, mailfw_session *session,
+                      mailfw_str address, mailfw_delivery_result *result);
+    /* (1.1) Takes back a message this delivery reported DURABLE or ACCEPTED
+     * because another delivery of the same message failed; `receipt` is the
+     * one its result carried. MAILFW_OK, or anything else when something
+     * could not be taken back (the host logs it). */
+    int (*discard)(void *instance, const mailfw_message *message,
+                   mailfw_str receipt);
 } mailfw_delivery;
 
 /* ------------------------------------------------------------------------ */

@@ -21,6 +21,7 @@
 
 #include <mailfw/plugin.h>
 
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -86,6 +87,11 @@ public:
     int verify_password(mailfw_session* s, std::string_view user, std::string_view pw) const noexcept {
         if (!api_.verify_password) return MAILFW_UNAVAILABLE;
         return api_.verify_password(s, user.data(), user.size(), pw.data(), pw.size());
+    }
+    // MAILFW_OK, MAILFW_NOT_FOUND or MAILFW_UNAVAILABLE (also from a 1.0 host).
+    int user_exists(mailfw_session* s, std::string_view user) const noexcept {
+        if (!MAILFW_HAS_FIELD(&api_, mailfw_host_api, user_exists) || !api_.user_exists) return MAILFW_UNAVAILABLE;
+        return api_.user_exists(s, user.data(), user.size());
     }
     int authorize(mailfw_session* s, std::string_view authcid, std::string_view authzid) const noexcept {
         if (!api_.authorize) return authcid == authzid ? MAILFW_OK : MAILFW_DENIED;
@@ -295,6 +301,15 @@ constexpr mailfw_store store_table() {
             }
         };
     }
+    if constexpr (requires(Instance& i, std::string_view s) { i.user_exists(s); }) {
+        t.user_exists = [](void* i, const char* u, size_t ul) noexcept -> int {
+            try {
+                return static_cast<Instance*>(i)->user_exists({u, ul});
+            } catch (...) {
+                return MAILFW_UNAVAILABLE;
+            }
+        };
+    }
     if constexpr (requires(Instance& i, mailfw_user_fn f, void* ud) { i.user_list(f, ud); }) {
         t.user_list = [](void* i, mailfw_user_fn each, void* ud) noexcept -> int {
             try {
@@ -309,25 +324,97 @@ constexpr mailfw_store store_table() {
 
 // ---------------------------------------------------------- delivery -----
 
-// Instance provides `int deliver(const mailfw_message&, mailfw_delivery_result&)`
-// returning a mailfw_delivery_status (result.status is set from it).
+// What a delivery written with the helper answers for a message: texts it
+// may build at run time, copied by the host (the trampoline hands them over
+// through complete_delivery before it returns, as plugin.h allows).
+struct DeliveryResult {
+    uint32_t code = 0;
+    std::string enhanced;
+    std::string text;
+    std::string receipt;  // for discard(), with DURABLE or ACCEPTED
+};
+
+// What it answers for a recipient at RCPT: the decision and, for REFUSE or
+// TEMPFAIL, optional code and static texts (literals: the host copies them
+// as claim_rcpt returns).
+struct RcptAnswer {
+    int decision = MAILFW_RCPT_PASS;
+    uint32_t code = 0;
+    const char* enhanced = nullptr;
+    const char* text = nullptr;
+};
+
+// Instance provides
+//   int deliver(const mailfw_message&, mailfw::DeliveryResult&)
+// returning a mailfw_delivery_status (the 1.0 form taking a
+// mailfw_delivery_result& still works), and optionally
+//   mailfw::RcptAnswer claim_rcpt(mailfw_session*, std::string_view address)
+//   int discard(const mailfw_message&, std::string_view receipt)
+// Missing members leave their slots NULL. An exception is a TEMPFAIL.
 template <class Instance>
 constexpr mailfw_delivery delivery_table(uint32_t flags) {
     mailfw_delivery t{};
     t.struct_size = sizeof t;
     t.flags = flags;
     t.deliver = [](void* i, const mailfw_message* m, mailfw_delivery_result* r,
-                   mailfw_completion*) noexcept -> int {
-        try {
-            mailfw_message msg = copy_struct(m);
-            r->status = static_cast<uint32_t>(static_cast<Instance*>(i)->deliver(msg, *r));
-        } catch (const std::exception&) {
-            r->status = MAILFW_DELIVERY_TEMPFAIL;
-        } catch (...) {
-            r->status = MAILFW_DELIVERY_TEMPFAIL;
+                   mailfw_completion* later) noexcept -> int {
+        auto& self = *static_cast<Instance*>(i);
+        if constexpr (requires(const mailfw_message& msg, DeliveryResult& res) { self.deliver(msg, res); }) {
+            DeliveryResult res;
+            mailfw_delivery_result out{};
+            out.struct_size = sizeof out;
+            try {
+                mailfw_message msg = copy_struct(m);
+                out.status = static_cast<uint32_t>(self.deliver(msg, res));
+            } catch (...) {
+                out.status = MAILFW_DELIVERY_TEMPFAIL;
+                res = DeliveryResult{451, "4.3.0", "Temporary local error in the delivery", {}};
+            }
+            out.code = res.code;
+            out.enhanced = str(res.enhanced);
+            out.text = str(res.text);
+            out.receipt = str(res.receipt);
+            const mailfw_host_api& api = self.host().api();
+            if (later && api.complete_delivery && api.complete_delivery(later, &out) == MAILFW_OK)
+                return MAILFW_PENDING;  // answered: the host copied the texts during the call
+            r->status = out.status;      // a host without completions: static texts only
+            r->code = out.code;
+            return static_cast<int>(out.status);
+        } else {
+            try {
+                mailfw_message msg = copy_struct(m);
+                r->status = static_cast<uint32_t>(self.deliver(msg, *r));
+            } catch (...) {
+                r->status = MAILFW_DELIVERY_TEMPFAIL;
+            }
+            return static_cast<int>(r->status);
         }
-        return static_cast<int>(r->status);
     };
+    if constexpr (requires(Instance& self, mailfw_session* s, std::string_view a) {
+                      { self.claim_rcpt(s, a) } -> std::same_as<RcptAnswer>;
+                  }) {
+        t.claim_rcpt = [](void* i, mailfw_session* s, mailfw_str address,
+                          mailfw_delivery_result* r) noexcept -> int {
+            try {
+                RcptAnswer a = static_cast<Instance*>(i)->claim_rcpt(s, view(address));
+                r->code = a.code;
+                r->enhanced = str(a.enhanced ? std::string_view(a.enhanced) : std::string_view());
+                r->text = str(a.text ? std::string_view(a.text) : std::string_view());
+                return a.decision;
+            } catch (...) {
+                return MAILFW_RCPT_TEMPFAIL;
+            }
+        };
+    }
+    if constexpr (requires(Instance& self, const mailfw_message& m, std::string_view rc) { self.discard(m, rc); }) {
+        t.discard = [](void* i, const mailfw_message* m, mailfw_str receipt) noexcept -> int {
+            try {
+                return static_cast<Instance*>(i)->discard(copy_struct(m), view(receipt));
+            } catch (...) {
+                return MAILFW_UNAVAILABLE;
+            }
+        };
+    }
     return t;
 }
 

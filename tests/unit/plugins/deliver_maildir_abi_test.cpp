@@ -69,10 +69,40 @@ struct DeliverAbi : ::testing::Test {
         m.trace = {trace.data(), trace.size()};
         mailfw_delivery_result result{};
         result.struct_size = sizeof result;
-        const int r = plugin.descriptor().delivery->deliver(instance, &m, &result, nullptr);
+        int r = plugin.descriptor().delivery->deliver(instance, &m, &result, host.completion());
+        if (r == MAILFW_PENDING && !host.delivery_answers.empty()) {
+            // The helper answers through the completion so the host copies its texts.
+            last = host.delivery_answers.back();
+            r = static_cast<int>(last.status);
+            result.status = last.status;
+            result.code = last.code;
+            result.enhanced = {last.enhanced.data(), last.enhanced.size()};
+            result.text = {last.text.data(), last.text.size()};
+            result.receipt = {last.receipt.data(), last.receipt.size()};
+        }
         if (rc) *rc = r;
         return result;
     }
+    mailfw_message message_for(const std::vector<std::string>& to) {
+        rcpt_store = to;
+        rcpts.clear();
+        for (const auto& r : rcpt_store) rcpts.push_back({r.data(), r.size()});
+        mailfw_message m{};
+        m.struct_size = sizeof m;
+        m.id = {"Q1", 2};
+        m.rcpts = rcpts.data();
+        m.rcpt_count = rcpts.size();
+        return m;
+    }
+    int claim(const std::string& address, mailfw_delivery_result* out = nullptr) {
+        mailfw_delivery_result r{};
+        r.struct_size = sizeof r;
+        const int d = plugin.descriptor().delivery->claim_rcpt(instance, host.session(),
+                                                               {address.data(), address.size()}, &r);
+        if (out) *out = r;
+        return d;
+    }
+    mailfw::test::FakeHost::DeliveryAnswer last;
     fs::path box(const std::string& who) const { return fs::path(dir / "maildirs") / who; }
 };
 
@@ -81,7 +111,14 @@ TEST_F(DeliverAbi, Descriptor) {
     EXPECT_STREQ(d.name, "deliver-maildir");
     ASSERT_NE(d.delivery, nullptr);
     EXPECT_EQ(d.delivery->flags, MAILFW_DELIVERY_BLOCKING);
-    ASSERT_EQ(d.key_count, 2u);
+    ASSERT_EQ(d.key_count, 4u);
+    EXPECT_STREQ(d.keys[2].name, "domains");
+    EXPECT_EQ(d.keys[2].flags & MAILFW_KEY_MULTI, MAILFW_KEY_MULTI);
+    EXPECT_STREQ(d.keys[3].name, "require_known_user");
+    EXPECT_STREQ(d.keys[3].default_value, "false");
+    EXPECT_NE(d.delivery->claim_rcpt, nullptr);
+    EXPECT_NE(d.delivery->discard, nullptr);
+    EXPECT_EQ(d.delivery->flags & MAILFW_DELIVERY_RELAY, 0u);
     EXPECT_STREQ(d.keys[0].name, "root");
     EXPECT_EQ(d.keys[0].type, static_cast<uint32_t>(MAILFW_KEY_PATH));
     EXPECT_EQ(d.keys[0].flags & MAILFW_KEY_REQUIRED, MAILFW_KEY_REQUIRED);
@@ -120,10 +157,7 @@ TEST_F(DeliverAbi, FailureAtTheSecondRecipientLeavesNothing) {
     EXPECT_TRUE(host.logged("message Q1 not delivered"));
     EXPECT_TRUE(host.logged(box("bob@example.org").string()));
 
-    // The reply text outlives the call and later deliveries.
-    const char* first = r.text.ptr;
-    deliver({"carol@example.org"});
-    EXPECT_EQ(std::string(first, r.text.len), "cannot write to maildir: Not a directory");
+    EXPECT_TRUE(last.receipt.empty());  // nothing to take back
 }
 
 TEST_F(DeliverAbi, RecipientWithSlashIsPermanentAndWritesNothing) {
@@ -165,6 +199,92 @@ TEST_F(DeliverAbi, FsyncOffWarnsAndStillDelivers) {
     EXPECT_EQ(files_in(dir / "fast/alice/new").size(), 1u);
     std::swap(inst, instance);
     plugin.destroy(inst);
+}
+
+// ---------------------------------------------------- ABI 1.1: routing -----
+
+TEST_F(DeliverAbi, ClaimsOnlyLocalDomainsByDefaultTheServerName) {
+    // No domains configured: the server's own name and localhost (Postfix mydestination).
+    EXPECT_EQ(claim("bob@mx.example.test"), MAILFW_RCPT_CLAIM);
+    EXPECT_EQ(claim("bob@MX.Example.TEST"), MAILFW_RCPT_CLAIM);
+    EXPECT_EQ(claim("bob@localhost"), MAILFW_RCPT_CLAIM);
+    EXPECT_EQ(claim("postmaster"), MAILFW_RCPT_CLAIM);  // RFC 5321 §4.5.1
+    EXPECT_EQ(claim("bob@elsewhere.example"), MAILFW_RCPT_PASS);
+    EXPECT_TRUE(files_in(dir / "maildirs").empty());  // deciding creates nothing
+}
+
+TEST_F(DeliverAbi, RefusesNamesItCannotStoreAtRcpt) {
+    mailfw_delivery_result r{};
+    EXPECT_EQ(claim("a/b@mx.example.test", &r), MAILFW_RCPT_REFUSE);
+    EXPECT_EQ(r.code, 550u);
+    EXPECT_EQ(text(r.enhanced), "5.1.3");
+    EXPECT_EQ(claim(".hidden@mx.example.test"), MAILFW_RCPT_REFUSE);
+    EXPECT_TRUE(files_in(dir / "maildirs").empty());
+}
+
+struct DeliverAbiDomains : DeliverAbi {
+    void SetUp() override {
+        std::ofstream(spool, std::ios::binary) << body;
+        host.strings["root"] = dir / "maildirs";
+        host.strings["domains"] = "Example.ORG";
+        host.numbers["fsync"] = 1;
+        host.numbers["require_known_user"] = 1;
+        host.known_users = {"alice", "bob@example.org"};
+        instance = plugin.create(host);
+        ASSERT_NE(instance, nullptr) << plugin.error();
+    }
+};
+
+TEST_F(DeliverAbiDomains, KnownUsersOnlyByAddressOrLocalPart) {
+    EXPECT_EQ(claim("alice@example.org"), MAILFW_RCPT_CLAIM);  // by local part
+    EXPECT_EQ(claim("bob@EXAMPLE.org"), MAILFW_RCPT_CLAIM);    // by address, domain folded
+    mailfw_delivery_result r{};
+    EXPECT_EQ(claim("ghost@example.org", &r), MAILFW_RCPT_REFUSE);
+    EXPECT_EQ(r.code, 550u);
+    EXPECT_EQ(text(r.enhanced), "5.1.1");
+    EXPECT_EQ(claim("alice@mx.example.test"), MAILFW_RCPT_PASS);  // configured domains replace the default
+    host.user_exists_override = MAILFW_UNAVAILABLE;
+    EXPECT_EQ(claim("alice@example.org", &r), MAILFW_RCPT_TEMPFAIL);
+    EXPECT_EQ(r.code, 451u);
+}
+
+TEST_F(DeliverAbi, DomainCaseMakesOneMailbox) {
+    deliver({"Bob@Example.ORG"});
+    deliver({"Bob@example.org"});
+    EXPECT_EQ(files_in(box("Bob@example.org") / "new").size(), 2u);
+    EXPECT_FALSE(fs::exists(box("Bob@Example.ORG")));
+}
+
+TEST_F(DeliverAbi, ReceiptLetsDiscardTakeTheCopiesBack) {
+    int rc = 0;
+    deliver({"alice@example.org", "bob@example.org"}, &rc);
+    ASSERT_EQ(rc, MAILFW_DELIVERY_DURABLE);
+    ASSERT_FALSE(last.receipt.empty());
+    ASSERT_EQ(files_in(box("alice@example.org") / "new").size(), 1u);
+    const std::string receipt = last.receipt;
+    const mailfw_message m = message_for({"alice@example.org", "bob@example.org"});
+    EXPECT_EQ(plugin.descriptor().delivery->discard(instance, &m, {receipt.data(), receipt.size()}), MAILFW_OK);
+    EXPECT_TRUE(files_in(box("alice@example.org") / "new").empty());
+    EXPECT_TRUE(files_in(box("bob@example.org") / "new").empty());
+    // A receipt naming anything else is refused, and nothing outside is touched.
+    const std::string outside = spool;
+    EXPECT_NE(plugin.descriptor().delivery->discard(instance, &m, {outside.data(), outside.size()}), MAILFW_OK);
+    EXPECT_TRUE(fs::exists(spool));
+}
+
+TEST_F(DeliverAbi, StaleTmpFilesAreRemovedAtStart) {
+    deliver({"alice@example.org"});
+    const fs::path stale = box("alice@example.org") / "tmp" / "1.M1P1Q1.host";
+    const fs::path fresh = box("alice@example.org") / "tmp" / "2.M2P2Q2.host";
+    std::ofstream(stale) << "left by a crash";
+    std::ofstream(fresh) << "being written";
+    fs::last_write_time(stale, fs::file_time_type::clock::now() - std::chrono::hours(37));
+    plugin.destroy(instance);
+    instance = plugin.create(host);
+    ASSERT_NE(instance, nullptr);
+    EXPECT_FALSE(fs::exists(stale));
+    EXPECT_TRUE(fs::exists(fresh));
+    EXPECT_TRUE(host.logged("removed 1 file(s) older than 36 hours"));
 }
 
 }  // namespace

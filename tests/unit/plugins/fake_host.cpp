@@ -1,5 +1,7 @@
 #include "fake_host.hpp"
 
+#include <cstring>
+
 namespace mailfw::test {
 
 FakeHost::FakeHost() {
@@ -13,6 +15,32 @@ FakeHost::FakeHost() {
     api_.verify_password = &FakeHost::verify_password;
     api_.authorize = &FakeHost::authorize;
     api_.set_auth_identity = &FakeHost::set_auth_identity;
+    api_.user_exists = &FakeHost::user_exists;
+    api_.session_info = &FakeHost::session_info;
+    api_.complete_delivery = &FakeHost::complete_delivery;
+}
+
+int FakeHost::user_exists(mailfw_session* s, const char* u, size_t ul) {
+    FakeHost& f = self(s);
+    if (f.user_exists_override >= 0) return f.user_exists_override;
+    return f.known_users.count(std::string(u, ul)) ? MAILFW_OK : MAILFW_NOT_FOUND;
+}
+
+int FakeHost::session_info(mailfw_session* s, mailfw_session_info* out) {
+    FakeHost& f = self(s);
+    mailfw_session_info info{};
+    info.struct_size = out->struct_size < sizeof info ? out->struct_size : sizeof info;
+    info.server_hostname = {f.server_hostname.data(), f.server_hostname.size()};
+    std::memcpy(out, &info, info.struct_size);
+    return MAILFW_OK;
+}
+
+int FakeHost::complete_delivery(mailfw_completion* c, const mailfw_delivery_result* r) {
+    FakeHost& f = self(c);
+    auto str = [](mailfw_str v) { return std::string(v.ptr ? v.ptr : "", v.len); };
+    std::lock_guard lock(f.mutex_);
+    f.delivery_answers.push_back({r->status, r->code, str(r->enhanced), str(r->text), str(r->receipt)});
+    return MAILFW_OK;
 }
 
 std::vector<std::pair<int, std::string>> FakeHost::logs() const {

@@ -23,6 +23,7 @@ public:
     const mailfw_host_api* api() const noexcept { return &api_; }
     mailfw_host* host() noexcept { return reinterpret_cast<mailfw_host*>(this); }
     mailfw_session* session() noexcept { return reinterpret_cast<mailfw_session*>(this); }
+    mailfw_completion* completion() noexcept { return reinterpret_cast<mailfw_completion*>(this); }
 
     std::map<std::string, std::string> strings;  // config_string values
     std::map<std::string, int64_t> numbers;      // config_number values
@@ -37,6 +38,17 @@ public:
     };
     std::vector<Identity> identities;  // set_auth_identity calls
     std::vector<std::string> verified_passwords;  // what verify_password saw
+
+    std::set<std::string> known_users;      // user_exists answers OK for these
+    int user_exists_override = -1;          // >= 0: user_exists answers this
+    std::string server_hostname = "mx.example.test";  // session_info
+
+    // complete_delivery answers, strings copied as the real host does.
+    struct DeliveryAnswer {
+        uint32_t status = 0, code = 0;
+        std::string enhanced, text, receipt;
+    };
+    std::vector<DeliveryAnswer> delivery_answers;
 
     std::vector<std::pair<int, std::string>> logs() const;
     bool logged(const std::string& needle) const;
@@ -54,6 +66,9 @@ private:
     static int verify_password(mailfw_session*, const char*, size_t, const char*, size_t);
     static int authorize(mailfw_session*, const char*, size_t, const char*, size_t);
     static void set_auth_identity(mailfw_session*, const char*, size_t, const char*, size_t);
+    static int user_exists(mailfw_session*, const char*, size_t);
+    static int session_info(mailfw_session*, mailfw_session_info*);
+    static int complete_delivery(mailfw_completion*, const mailfw_delivery_result*);
 };
 
 }  // namespace mailfw::test

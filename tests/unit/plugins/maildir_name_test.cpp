@@ -1,5 +1,5 @@
 #include "deliver-maildir/maildir_name.hpp"
-#include "deliver-maildir/text_pool.hpp"
+#include "deliver-maildir/local_recipients.hpp"
 
 #include <gtest/gtest.h>
 
@@ -57,14 +57,29 @@ TEST(MaildirName, LocalHostnameIsUsable) {
     EXPECT_EQ(h.find(':'), std::string::npos);
 }
 
-TEST(TextPool, InternedTextsAreStable) {
-    TextPool pool(2);
-    const std::string_view a = pool.intern(std::string("first"), "full");
-    const std::string_view b = pool.intern(std::string("second"), "full");
-    EXPECT_EQ(pool.intern("first", "full").data(), a.data());
-    EXPECT_EQ(a, "first");
-    EXPECT_EQ(b, "second");
-    EXPECT_EQ(pool.intern("third", "full"), "full");
+TEST(LocalRecipients, DomainsAreCaseInsensitiveAndDefaultToTheServer) {
+    LocalDomains configured({"Example.TEST", "other.test"});
+    EXPECT_TRUE(configured.is_local("example.test", "mx.example.org"));
+    EXPECT_TRUE(configured.is_local("EXAMPLE.test", "mx.example.org"));
+    EXPECT_TRUE(configured.is_local("other.test", "mx.example.org"));
+    EXPECT_FALSE(configured.is_local("mx.example.org", "mx.example.org"));  // configured: only those
+    EXPECT_FALSE(configured.is_local("example.test.evil", "mx.example.org"));
+    LocalDomains defaults({});
+    EXPECT_TRUE(defaults.is_local("MX.example.org", "mx.example.org"));
+    EXPECT_TRUE(defaults.is_local("localhost", "mx.example.org"));
+    EXPECT_FALSE(defaults.is_local("example.test", "mx.example.org"));
+    LocalDomains any({"*"});
+    EXPECT_TRUE(any.is_local("anything.example", "mx.example.org"));
+}
+
+TEST(LocalRecipients, MailboxKeepsTheLocalPartAndLowersTheDomain) {
+    EXPECT_EQ(mailbox_for("Bob@Example.TEST"), "Bob@example.test");
+    EXPECT_EQ(mailbox_for("postmaster"), "postmaster");
+    EXPECT_EQ(mailbox_for("\"a@b\"@X.test"), "\"a@b\"@x.test");
+    EXPECT_EQ(domain_of("a@B.test"), "B.test");
+    EXPECT_EQ(domain_of("postmaster"), "");
+    EXPECT_EQ(user_candidates("bob@example.test"), (std::vector<std::string>{"bob@example.test", "bob"}));
+    EXPECT_EQ(user_candidates("postmaster"), (std::vector<std::string>{"postmaster"}));
 }
 
 }  // namespace
