@@ -2,7 +2,7 @@
 
 import unittest
 
-from mailfw_harness import SharedServerTestCase, b64
+from mailfw_harness import PLUGIN_DIR, PLUGINS, TEST_PLUGIN_DIR, SharedServerTestCase, b64
 
 USER, PASSWORD = "alice", "Core-Auth-Pa55"
 
@@ -118,6 +118,65 @@ class AuthCore(SharedServerTestCase):
                                             b"Subject: anon\r\n\r\nx\r\n", "anon@example.test",
                                             count=1)
         self.assertNotIn(USER, received)
+
+
+class AuthFramingFromMechanisms(SharedServerTestCase):
+    """What a mechanism declares shapes the framing: its max_response sizes the
+    AUTH line (fixture-mechs' X-TOKEN declares 64 KiB, as a Kerberos ticket
+    with a large PAC needs), its flag selects the relaxed line under
+    relaxed_auth = auto, and the inner mechanism it reports reaches plugins."""
+    server_kwargs = dict(
+        loads=list(PLUGINS) + ["fixture-mechs", "fixture-events"],
+        plugin_dirs=[PLUGIN_DIR, TEST_PLUGIN_DIR],
+        extra_sections={"fixture-events": {"echo_info_rcpt": "info@example.test"}},
+        listeners={"auto": {"allow_plaintext_auth": True},
+                   "never": {"allow_plaintext_auth": True, "relaxed_auth": False}},
+        users={USER: PASSWORD})
+
+    def session(self, listener="auto"):
+        c = self.connect(listener=listener)
+        r = c.ehlo()
+        self.assertReply(r, 250)
+        self.assertIn("X-TOKEN", r.keywords().get("AUTH", []), r)
+        return c
+
+    def test_40_kb_initial_response_reaches_a_64_kib_mechanism(self):
+        c = self.session()
+        token = "T" * 40000
+        self.assertReply(c.cmd("AUTH X-TOKEN " + b64(token)), 235, "2.7.0")
+        self.assertIn("authenticated as token-user with X-TOKEN", self.srv.read_log())
+
+    def test_the_same_token_as_a_continuation_passes_too(self):
+        c = self.session()
+        self.assertReply(c.cmd("AUTH X-TOKEN"), 334, text="334 ")
+        self.assertReply(c.cmd(b64("T" * 40000)), 235, "2.7.0")
+
+    def test_over_the_declared_size_is_500_5_5_6(self):
+        c = self.session()
+        self.assertReply(c.cmd("AUTH X-TOKEN " + b64("T" * 70000)), 500, "5.5.6")
+        self.assertReply(c.cmd("NOOP"), 250)
+
+    def test_other_mechanisms_keep_their_own_limit(self):
+        # The line is read with X-TOKEN's limit, but PLAIN declares none (12 KiB).
+        c = self.session()
+        self.assertReply(c.cmd("AUTH PLAIN " + b64("\0%s\0%s" % (USER, "p" * 13000))), 500, "5.5.6")
+        self.assertReply(c.cmd("NOOP"), 250)
+
+    def test_relaxed_line_for_a_mechanism_that_declares_it(self):
+        c = self.session("auto")
+        self.assertReply(c.cmd("AUTH x-relaxed"), 334, text="334 X-RELAXED supported")
+        self.assertReply(c.cmd(b64("ok")), 235, "2.7.0")
+        # The inner mechanism the mechanism named reaches plugins (session_info.auth_detail).
+        self.assertReply(c.cmd("MAIL FROM:<a@example.test>"), 250)
+        r = c.cmd("RCPT TO:<info@example.test>")
+        self.assertIn("auth=relaxed-user", r.last)
+        self.assertIn("detail=Kerberos", r.last)
+        self.assertIn("may_relay=1", r.last)
+        c = self.session("never")
+        self.assertReply(c.cmd("AUTH X-RELAXED"), 334, text="334 ")
+        # ... while PLAIN gets the plain empty challenge under auto.
+        c = self.session("auto")
+        self.assertReply(c.cmd("AUTH PLAIN"), 334, text="334 ")
 
 
 if __name__ == "__main__":

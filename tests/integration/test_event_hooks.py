@@ -4,7 +4,10 @@ from another thread and the host's deadline, the tarpit delay on the REPLY hook,
 hop counts at the end of DATA, a session timer that closes the session, and what
 session_info, notes and counters show a handler."""
 
+import os
+import shutil
 import socket
+import tempfile
 import time
 import unittest
 
@@ -395,6 +398,76 @@ class IdleClose(EventServerTestCase):
         c.send(b"BDAT 100 LAST\r\nSubject: stalled\r\n")
         self.expect_close(c, start)
         self.assertEqual(self.srv.delivered("stall-bdat@example.test"), [])
+
+
+def connect_from(test, port, source):
+    """A raw client bound to another loopback address (all of 127/8 is lo on Linux)."""
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=REPLY_TIMEOUT, source_address=(source, 0))
+    except OSError as e:
+        test.skipTest("cannot connect from %s: %s" % (source, e))
+    c = SmtpClient.__new__(SmtpClient)
+    c.timeout, c.sock, c.buf, c.transcript = REPLY_TIMEOUT, sock, b"", []
+    test.addCleanup(c.close)
+    return c
+
+
+class ConnectRefusalAndPairing(EventServerTestCase):
+    """RFC 5321 §3.1: a refusal at connect that keeps the session answers 554
+    in place of 220 and then serves only QUIT; and the DISCONNECT hook fires
+    exactly for the sessions that saw CONNECT (a counting plugin must never go
+    negative)."""
+    hook_log = os.path.join(tempfile.mkdtemp(prefix="mailfw-hooks-"), "hooks.log")
+    server_kwargs = events_server({"deny_connect_from": "127.0.0.3", "hook_log": hook_log},
+                                  listeners={"plain": {}, "smtps": {"tls": "implicit"}})
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(os.path.dirname(cls.hook_log), ignore_errors=True)
+
+    def hooks(self):
+        try:
+            with open(self.hook_log) as f:
+                return [line.split() for line in f]
+        except FileNotFoundError:
+            return []
+
+    def assertPaired(self):
+        self.wait_until(lambda: sorted(i for h, i in self.hooks() if h == "CONNECT") ==
+                        sorted(i for h, i in self.hooks() if h == "DISCONNECT"), 5.0,
+                        "every CONNECT to have its DISCONNECT: %r" % self.hooks())
+
+    def test_deny_at_connect_is_the_greeting_and_only_quit_is_served(self):
+        c = connect_from(self, self.srv.ports["plain"], "127.0.0.3")
+        self.assertReply(c.read_reply(), 554, "5.7.1")
+        for cmd in ("EHLO client.example.test", "MAIL FROM:<a@example.test>", "NOOP"):
+            self.assertReply(c.cmd(cmd), 503, "5.5.1", msg=cmd)
+        self.assertReply(c.cmd("QUIT"), 221, "2.0.0")
+        self.assertTrue(c.is_closed())
+        self.assertPaired()
+
+    def test_failed_implicit_tls_handshake_fires_neither_hook(self):
+        before = len(self.hooks())
+        sock = socket.create_connection(("127.0.0.1", self.srv.ports["smtps"]), timeout=REPLY_TIMEOUT)
+        sock.sendall(b"EHLO this is not TLS\r\n")
+        sock.settimeout(REPLY_TIMEOUT)
+        try:
+            while sock.recv(4096):
+                pass
+        except OSError:
+            pass
+        sock.close()
+        self.wait_for_log("TLS handshake failed")
+        time.sleep(0.2)
+        self.assertEqual(self.hooks()[before:], [])
+        self.assertPaired()
+
+    def test_normal_sessions_pair(self):
+        c = self.session("plain")
+        self.assertReply(c.cmd("QUIT"), 221)
+        self.assertTrue(c.is_closed())
+        self.assertPaired()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from mailfw_harness import ConnectionClosed, SharedServerTestCase
 
 class IdleTimeout(SharedServerTestCase):
     server_kwargs = dict(
-        listeners={"test": {"idle_timeout": "1s"}})
+        listeners={"test": {"idle_timeout": "1s", "allow_plaintext_auth": True}})
 
     def expect_timeout(self, c, low, high):
         start = time.monotonic()
@@ -57,6 +57,60 @@ class IdleTimeout(SharedServerTestCase):
         self.assertReply(c.ehlo(), 250)
         c.send(b"NOO")
         self.expect_timeout(c, 0.5, 3.0)
+
+    def trickle(self, c, data, every=0.4, limit=6.0):
+        """Send `data` a byte every `every` s until the server closes; the
+        seconds it took (bounded by `limit`: the loop stops by itself)."""
+        start = time.monotonic()
+        for i in range(int(limit / every)):
+            try:
+                c.send(data[i % len(data):i % len(data) + 1])
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            if c.is_closed(wait=every):
+                break
+        return time.monotonic() - start
+
+    def test_a_byte_now_and_then_does_not_keep_a_command_alive(self):
+        # Slowloris: bytes arrive faster than idle_timeout, but no command
+        # ever completes; the timer runs from the last complete command.
+        c = self.connect()
+        self.assertReply(c.ehlo(), 250)
+        elapsed = self.trickle(c, b"NOOP NOOP NOOP NOOP")
+        self.assertLess(elapsed, 3.0, "a trickle of bytes kept the session past idle_timeout")
+        self.assertIn(b"421 4.4.2", c.buf)
+
+    def test_a_byte_now_and_then_does_not_keep_data_alive(self):
+        c = self.connect()
+        self.assertReply(c.ehlo(), 250)
+        self.assertReply(c.cmd("MAIL FROM:<s@example.test>"), 250, "2.1.0")
+        self.assertReply(c.cmd("RCPT TO:<trickle@example.test>"), 250, "2.1.5")
+        self.assertReply(c.cmd("DATA"), 354)
+        elapsed = self.trickle(c, b"x" * 100)  # one endless line: never progress
+        self.assertLess(elapsed, 3.0, "a trickle inside a line kept DATA past idle_timeout")
+        self.assertIn(b"421 4.4.2", c.buf)
+        self.assertEqual(self.srv.delivered("trickle@example.test"), [])
+
+    def test_complete_lines_in_data_are_progress(self):
+        c = self.connect()
+        self.assertReply(c.ehlo(), 250)
+        self.assertReply(c.cmd("MAIL FROM:<s@example.test>"), 250, "2.1.0")
+        self.assertReply(c.cmd("RCPT TO:<slow-lines@example.test>"), 250, "2.1.5")
+        self.assertReply(c.cmd("DATA"), 354)
+        c.send(b"Subject: slow\r\n\r\n")
+        for _ in range(5):  # 2.5 s of lines, each well within the 1 s limit
+            time.sleep(0.5)
+            c.send(b"line\r\n")
+        c.send(b".\r\n")
+        self.assertReply(c.read_reply(), 250, "2.0.0")
+
+    def test_auth_response_trickle_times_out(self):
+        c = self.connect()
+        self.assertReply(c.ehlo(), 250)
+        self.assertReply(c.cmd("AUTH LOGIN"), 334)
+        elapsed = self.trickle(c, b"YWxpY2U")
+        self.assertLess(elapsed, 3.0)
+        self.assertIn(b"421 4.4.2", c.buf)
 
 
 if __name__ == "__main__":
