@@ -188,7 +188,11 @@ asio::awaitable<void> Session::run() {
         ev.hook = MAILFW_HOOK_DISCONNECT;
         co_await events_->fire(ev);
     }
-    timers_.clear();
+    {
+        std::lock_guard lock(timers_mutex_);
+        timers_.clear();
+        held_timers_.clear();
+    }
     events_.reset();
     co_await linger_close();
     log::write(log::Level::info, "disconnect after " + std::to_string(commands_) + " commands", id_, client_);

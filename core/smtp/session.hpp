@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -196,9 +197,22 @@ private:
     std::string log_command_;  // the command being answered, as logged
     uint64_t deadline_generation_ = 0;
 
-    // plugin timers
+    // Plugin timers. A plugin may start or cancel one from any call the
+    // host makes, including those on a worker pool (a SASL step, a blocking
+    // delivery), so the map is locked. While such a call runs, timers that
+    // fall due are held back and fired when it returns: a plugin's calls for
+    // one session never overlap (plugin.h), so it needs no locks of its own.
+    struct DueTimer {
+        uint64_t id;
+        mailfw_timer_fn fire;
+        void* user_data;
+    };
+    void fire_held_timers();
+    std::mutex timers_mutex_;
     std::map<uint64_t, std::unique_ptr<boost::asio::steady_timer>> timers_;
     uint64_t next_timer_id_ = 1;
+    bool in_worker_call_ = false;
+    std::vector<DueTimer> held_timers_;
 };
 
 }  // namespace mailfw::smtp

@@ -165,9 +165,18 @@ asio::awaitable<bool> Session::start_tls() {
 }
 
 asio::awaitable<int> Session::off_thread_raw(int (*fn)(void*), void* arg, asio::thread_pool* pool) {
-    co_return co_await asio::co_spawn(
-        pool->get_executor(), [fn, arg]() -> asio::awaitable<int> { co_return fn(arg); },
-        asio::use_awaitable);
+    {
+        std::lock_guard lock(timers_mutex_);
+        in_worker_call_ = true;
+    }
+    const int r = co_await asio::co_spawn(
+        pool->get_executor(), [fn, arg]() -> asio::awaitable<int> { co_return fn(arg); }, asio::use_awaitable);
+    {
+        std::lock_guard lock(timers_mutex_);
+        in_worker_call_ = false;
+    }
+    fire_held_timers();
+    co_return r;
 }
 
 std::chrono::steady_clock::time_point Session::idle_from_now() const {

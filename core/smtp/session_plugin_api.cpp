@@ -34,18 +34,51 @@ void Session::fill_info(mailfw_session_info& out) {
 
 uint64_t Session::start_timer(uint64_t delay_ms, mailfw_timer_fn fire, void* user_data) {
     if (!fire) return 0;
+    std::lock_guard lock(timers_mutex_);
     uint64_t id = next_timer_id_++;
     auto timer = std::make_unique<asio::steady_timer>(socket_.get_executor(), std::chrono::milliseconds(delay_ms));
+    // Runs on the session's strand.
     timer->async_wait([weak = weak_from_this(), id, fire, user_data](const boost::system::error_code& ec) {
         auto self = weak.lock();
-        if (ec || !self || !self->timers_.erase(id)) return;
+        if (ec || !self) return;
+        {
+            std::lock_guard lock(self->timers_mutex_);
+            if (!self->timers_.erase(id)) return;  // cancelled meanwhile
+            if (self->in_worker_call_) {           // fired when that call returns
+                self->held_timers_.push_back({id, fire, user_data});
+                return;
+            }
+        }
         fire(user_data, id);
     });
     timers_.emplace(id, std::move(timer));
     return id;
 }
 
-void Session::cancel_timer(uint64_t id) { timers_.erase(id); }
+void Session::cancel_timer(uint64_t id) {
+    std::unique_ptr<asio::steady_timer> gone;  // destroyed outside the lock
+    std::lock_guard lock(timers_mutex_);
+    auto it = timers_.find(id);
+    if (it != timers_.end()) {
+        gone = std::move(it->second);
+        timers_.erase(it);
+    }
+    std::erase_if(held_timers_, [id](const DueTimer& t) { return t.id == id; });
+}
+
+void Session::fire_held_timers() {
+    // On the strand, after a worker call returned: in the order they fell due.
+    for (;;) {
+        DueTimer t{};
+        {
+            std::lock_guard lock(timers_mutex_);
+            if (held_timers_.empty()) return;
+            t = held_timers_.front();
+            held_timers_.erase(held_timers_.begin());
+        }
+        t.fire(t.user_data, t.id);
+    }
+}
 
 void Session::close_with(const mailfw_verdict* reply) {
     // Callable from any thread: the reply is copied now (the pointer is only

@@ -35,10 +35,13 @@
  *    a pointer the host passes in is valid only for the duration of the call.
  *  - Handles are opaque: plugin instance -> per-connection state ->
  *    per-transaction state, each with create/destroy; the host owns the order
- *    of calls. The calls for one session never overlap (one at a time); calls
- *    for different sessions may run on different threads at the same time,
- *    so instance-wide state must be thread-safe. Which thread makes each call
- *    and what it may block on is written at each slot.
+ *    of calls. The calls for one session never overlap (one at a time): a
+ *    timer that falls due while a call for its session runs on a worker
+ *    thread fires when that call has returned. Calls for different sessions
+ *    may run on different threads at the same time, so instance-wide state
+ *    must be thread-safe. Which thread makes each call and what it may block
+ *    on is written at each slot; the session services (timers, notes,
+ *    session_info, set_auth_identity) may be used from any of them.
  *  - ABI 1.1 appended fields and slots, marked "(1.1)". A plugin built
  *    against 1.0 keeps working: its tables are shorter and read as NULL.
  *  - Plugins are never unloaded while the server runs. Do not use
