@@ -254,6 +254,15 @@ int api_user_exists(mailfw_session*, const char* user, size_t user_len) noexcept
     }
 }
 
+int api_header_prepend(mailfw_session* session, const char* field, size_t len) noexcept {
+    try {
+        if (!session || bad_buffer(field, len)) return MAILFW_INVALID;
+        return session->prepend_header(sv(field, len));
+    } catch (...) {
+        return MAILFW_UNAVAILABLE;
+    }
+}
+
 int64_t api_counter_add(mailfw_host*, const char* key, size_t key_len, int64_t delta) noexcept {
     try {
         if (bad_buffer(key, key_len)) return 0;
@@ -314,6 +323,7 @@ const mailfw_host_api kApi = {
     .complete_event = &api_complete_event,
     .complete_delivery = &api_complete_delivery,
     .user_exists = &api_user_exists,
+    .header_prepend = &api_header_prepend,
 };
 
 }  // namespace

@@ -184,7 +184,7 @@ void PluginHost::load_all(const ServerConfig& config, const ConfigFile& file) {
         for (const auto& m : lib.server_mechs)
             server_mechs_.push_back({m.name, m.flags, m.max_response, m, p->instance, lib.name});
         for (const auto& m : lib.client_mechs) client_mechs_.push_back({m.name, m.flags, m, p->instance, lib.name});
-        if (lib.events) event_handlers_.push_back({*lib.events, p->instance, lib.name});
+        if (lib.events) event_handlers_.push_back({*lib.events, p->instance, lib.name, lib.mail_params, lib.rcpt_params});
         if (lib.store) stores_.push_back({*lib.store, p->instance, lib.name});
         if (lib.delivery) deliveries_.push_back({*lib.delivery, p->instance, lib.name});
     }
@@ -194,6 +194,18 @@ const ServerMech* PluginHost::find_server_mech(std::string_view name) const {
     for (const auto& m : server_mechs_)
         if (iequals(m.name, name)) return &m;
     return nullptr;
+}
+
+bool PluginHost::takes_mail_param(std::string_view keyword) const {
+    for (const auto& h : event_handlers_)
+        if (std::find(h.mail_params.begin(), h.mail_params.end(), keyword) != h.mail_params.end()) return true;
+    return false;
+}
+
+bool PluginHost::takes_rcpt_param(std::string_view keyword) const {
+    for (const auto& h : event_handlers_)
+        if (std::find(h.rcpt_params.begin(), h.rcpt_params.end(), keyword) != h.rcpt_params.end()) return true;
+    return false;
 }
 
 const mailfw_host* PluginHost::host_handle(std::string_view name) const {

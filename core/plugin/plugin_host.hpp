@@ -43,6 +43,7 @@ struct EventHandler {
     mailfw_event_handler table{};
     void* instance = nullptr;
     std::string plugin;
+    std::vector<std::string> mail_params, rcpt_params;  // ESMTP parameters it takes (upper case)
 };
 struct Delivery {
     mailfw_delivery table{};
@@ -94,6 +95,9 @@ public:
     const std::vector<Delivery>& deliveries() const { return deliveries_; }
     // Case-insensitive.
     const ServerMech* find_server_mech(std::string_view name) const;
+    // Does a loaded event handler take this MAIL / RCPT parameter (upper case)?
+    bool takes_mail_param(std::string_view keyword) const;
+    bool takes_rcpt_param(std::string_view keyword) const;
 
     // The services table every plugin got (for the session to call
     // verify_password etc. the same way plugins do).

@@ -3,6 +3,8 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cctype>
+#include <set>
 #include <cstddef>
 #include <cstring>
 
@@ -93,6 +95,30 @@ void check_mechs(const std::vector<Mech>& mechs, const char* side) {
     }
 }
 
+// The MAIL/RCPT parameters an event handler declares: RFC 5321 esmtp-keywords,
+// none the core handles itself, upper-cased.
+std::vector<std::string> esmtp_params(const char* const* names, size_t count, const char* verb) {
+    static const std::set<std::string> core = {"SIZE", "BODY", "AUTH"};
+    std::vector<std::string> out;
+    if (count && !names) throw PluginRefusal(std::string("its ") + verb + " parameter list is NULL; fix the plugin");
+    for (size_t i = 0; i < count; ++i) {
+        const char* n = names[i];
+        std::string k = n ? n : "";
+        const bool ok = !k.empty() && k.size() <= 64 && std::isalnum(static_cast<unsigned char>(k[0])) &&
+                        std::all_of(k.begin(), k.end(), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+                        });
+        if (!ok)
+            throw PluginRefusal(std::string("it declares the ") + verb + " parameter '" + k +
+                                "', which is not an ESMTP keyword (letters, digits, '-'); fix the plugin");
+        for (auto& c : k) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        if (std::string(verb) == "MAIL" && core.count(k))
+            throw PluginRefusal("it declares the MAIL parameter " + k + ", which the core handles; fix the plugin");
+        out.push_back(k);
+    }
+    return out;
+}
+
 // dlopen's own reason when Boost kept it, else Boost's error text.
 std::string load_error(const std::error_code& ec) {
     const char* why = dlerror();
@@ -178,6 +204,10 @@ PluginLibrary open_plugin_library(const std::filesystem::path& file, const mailf
     p.events = copy_table(desc.events);
     if (p.events && !p.events->on_event)
         throw PluginRefusal("its event handler has no on_event function; fix the plugin");
+    if (p.events) {
+        p.mail_params = esmtp_params(p.events->mail_params, p.events->mail_param_count, "MAIL");
+        p.rcpt_params = esmtp_params(p.events->rcpt_params, p.events->rcpt_param_count, "RCPT");
+    }
     p.delivery = copy_table(desc.delivery);
     if (p.delivery && !p.delivery->deliver)
         throw PluginRefusal("its delivery has no deliver function; fix the plugin");

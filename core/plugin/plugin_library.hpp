@@ -33,6 +33,7 @@ struct PluginLibrary {
     std::vector<mailfw_client_mech> client_mechs;
     std::optional<mailfw_store> store;
     std::optional<mailfw_event_handler> events;
+    std::vector<std::string> mail_params, rcpt_params;  // upper case, checked
     std::optional<mailfw_delivery> delivery;
 
     // "server-mech LOGIN", "client-mech PLAIN", "store", "events", "delivery".

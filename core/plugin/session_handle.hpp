@@ -25,6 +25,8 @@ struct mailfw_session {
     // nullptr when the scope is not open (no transaction).
     virtual mailfw::Notes* notes(int scope) = 0;
     virtual void set_auth_identity(std::string_view user, std::string_view detail) = 0;
+    // A header field for the message being received (mailfw_status).
+    virtual int prepend_header(std::string_view field) = 0;
 };
 
 // A one-shot answer slot for a PENDING event or delivery. Implementations

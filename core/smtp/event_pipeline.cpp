@@ -1,6 +1,7 @@
 #include "smtp/event_pipeline.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include "util/log.hpp"
@@ -42,6 +43,32 @@ void EventPipeline::close_transaction() {
         if (e.transaction && e.handler->table.transaction_close) e.handler->table.transaction_close(e.transaction);
         e.transaction = nullptr;
     }
+}
+
+std::vector<std::pair<std::string, std::string>> EventPipeline::ehlo_keywords() {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto& e : entries_) {
+        const auto& t = e.handler->table;
+        if (!t.ehlo_keywords) continue;
+        std::vector<mailfw_str> lines(8);
+        size_t n = t.ehlo_keywords(e.handler->instance, e.connection, session_, lines.data(), lines.size());
+        if (n > lines.size()) {
+            lines.resize(std::min<size_t>(n, 64));
+            n = t.ehlo_keywords(e.handler->instance, e.connection, session_, lines.data(), lines.size());
+        }
+        for (size_t i = 0; i < std::min(n, lines.size()); ++i) {
+            std::string line = lines[i].ptr ? std::string(lines[i].ptr, lines[i].len) : std::string();
+            // One EHLO line (RFC 5321 §4.1.1.1): an esmtp-keyword and printable parameters.
+            const bool ok = !line.empty() && line.size() <= 500 && std::isalnum(static_cast<unsigned char>(line[0])) &&
+                            std::all_of(line.begin(), line.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+            if (!ok) {
+                log::warning(e.handler->plugin + ": dropped an EHLO keyword that is not one printable line");
+                continue;
+            }
+            out.emplace_back(std::move(line), e.handler->plugin);
+        }
+    }
+    return out;
 }
 
 asio::awaitable<Verdict> EventPipeline::fire(mailfw_event event) {

@@ -11,6 +11,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "plugin/plugin_host.hpp"
@@ -33,6 +35,11 @@ public:
 
     // `event.hook` selects the handlers; struct_size is set here.
     boost::asio::awaitable<Verdict> fire(mailfw_event event);
+
+    // The EHLO lines the handlers add, in load order, each with its plugin
+    // (a line that is not one printable line of at most 500 octets is
+    // dropped and logged).
+    std::vector<std::pair<std::string, std::string>> ehlo_keywords();
 
 private:
     struct Entry {

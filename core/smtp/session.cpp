@@ -1,6 +1,8 @@
 // The command loop and the commands that need no transaction.
 #include "smtp/session.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -282,6 +284,24 @@ std::vector<std::string> Session::ehlo_keywords() const {
         if (mechanism_usable(m)) auth += " " + m.name;
     if (!auth.empty()) k.push_back("AUTH" + auth);
     k.push_back("HELP");
+    // Handlers' lines: one for a keyword the core sends replaces it (the
+    // size plugin's SIZE); the first handler to name a keyword wins.
+    auto keyword = [](const std::string& line) {
+        std::string w = line.substr(0, line.find(' '));
+        for (auto& c : w) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return w;
+    };
+    std::vector<std::string> replaced;
+    for (auto& [line, plugin] : events_->ehlo_keywords()) {
+        const std::string w = keyword(line);
+        if (std::find(replaced.begin(), replaced.end(), w) != replaced.end()) continue;
+        replaced.push_back(w);
+        auto it = std::find_if(k.begin(), k.end(), [&](const std::string& l) { return keyword(l) == w; });
+        if (it != k.end())
+            *it = line;
+        else
+            k.insert(k.end() - 1, line);  // before HELP
+    }
     return k;
 }
 
@@ -333,8 +353,13 @@ asio::awaitable<void> Session::cmd_help() {
 
 asio::awaitable<bool> Session::hook_rejects(mailfw_event ev) {
     Verdict v = co_await events_->fire(ev);
+    const bool stopped = co_await act_on(v, ev.hook);
+    co_return stopped;
+}
+
+asio::awaitable<bool> Session::act_on(const Verdict& v, uint32_t hook) {
     if (!v.stops() || v.action == MAILFW_ACCEPT) co_return false;
-    log::write(log::Level::info, "hook " + std::to_string(ev.hook) + " stopped by " + v.plugin, id_, client_);
+    log::write(log::Level::info, "hook " + std::to_string(hook) + " stopped by " + v.plugin, id_, client_);
     if (v.action == MAILFW_DISCONNECT) {
         co_await flush();
         open_ = false;

@@ -50,6 +50,7 @@ public:
     void close_with(const mailfw_verdict* reply) override;
     Notes* notes(int scope) override;
     void set_auth_identity(std::string_view user, std::string_view detail) override;
+    int prepend_header(std::string_view field) override;
 
 private:
     using tcp = boost::asio::ip::tcp;
@@ -101,6 +102,7 @@ private:
     std::vector<std::string> ehlo_keywords() const;
     bool mechanism_usable(const ServerMech& m) const;
     awaitable<bool> hook_rejects(mailfw_event ev);  // sends the reply; true: stop
+    awaitable<bool> act_on(const Verdict& v, uint32_t hook);  // the same for a verdict in hand
     awaitable<void> refuse_at_connect(const Verdict& v);
     awaitable<void> goodbye(Reply r);               // reply, then close
     void reset_transaction();
@@ -118,6 +120,10 @@ private:
     awaitable<void> input_ended(const char* phase);  // the client's input ended mid-message
     bool begin_message();
     void take_message_bytes(std::string_view bytes);
+    // DATA_HEADERS as soon as the header block has ended (at its blank
+    // line): a refusal stops storing and is answered after the terminator.
+    awaitable<void> headers_checkpoint();
+    awaitable<Verdict> fire_data_headers();
     awaitable<std::optional<Reply>> end_message();  // nullopt: a hook already answered
     awaitable<Reply> deliver();
 
@@ -148,6 +154,8 @@ private:
         std::unique_ptr<SpoolFile> spool;
         std::unique_ptr<HeaderScanner> headers;
         bool headers_reported = false;
+        std::optional<Verdict> header_refusal;  // DATA_HEADERS said no: answered at the end
+        std::string added_headers;              // header_prepend, CRLF each, newest on top
         bool bdat = false;
         LineEndingCheck bdat_endings;  // DATA's decoder checks its own
         uint64_t bytes = 0;
@@ -186,6 +194,7 @@ private:
     // SMTP state
     bool connect_announced_ = false;  // the CONNECT hook ran: DISCONNECT pairs with it
     bool greeting_refused_ = false;   // RFC 5321 §3.1: 554 greeting, then only QUIT
+    bool header_hooks_open_ = false;  // DATA_HEADERS / DATA_END running: header_prepend allowed
     size_t read_limit_ = 0;           // a command line: the longest AUTH line + CRLF
     std::string helo_;
     bool esmtp_ = false;

@@ -20,6 +20,18 @@ namespace {
 constexpr size_t kMaxRecipients = 1000;
 constexpr uint32_t kDefaultDeliveryTimeoutMs = 60000;
 
+// The parameters of MAIL / RCPT as handlers see them: "KEY=VALUE KEY2",
+// keywords upper-cased, values as sent.
+std::string params_text(const std::vector<EsmtpParam>& params) {
+    std::string out;
+    for (const auto& p : params) {
+        if (!out.empty()) out += ' ';
+        out += p.keyword;
+        if (p.value) out += "=" + *p.value;
+    }
+    return out;
+}
+
 std::optional<uint64_t> parse_size_param(std::string_view v) {
     if (v.empty() || v.size() > 19) return std::nullopt;
     uint64_t n = 0;
@@ -84,7 +96,7 @@ asio::awaitable<void> Session::cmd_mail(const Command& cmd) {
             eight_bit = v == "8BITMIME";
         } else if (p.keyword == "AUTH") {
             // RFC 4954 §5: accepted; we do not relay the identity onwards.
-        } else {
+        } else if (!ctx_->plugins->takes_mail_param(p.keyword)) {  // else a handler's (MAIL hook)
             co_await send(Reply(555, "5.5.4", "Unsupported MAIL parameter " + p.keyword));
             co_return;
         }
@@ -99,7 +111,8 @@ asio::awaitable<void> Session::cmd_mail(const Command& cmd) {
         mailfw_event ev{};
         ev.hook = MAILFW_HOOK_MAIL;
         ev.text = {path.address.data(), path.address.size()};
-        ev.params = {cmd.args.data(), cmd.args.size()};
+        const std::string params = params_text(path.params);
+        ev.params = {params.data(), params.size()};
         ev.bytes = declared;
         const bool rejected = co_await hook_rejects(ev);
         if (rejected) {
@@ -129,9 +142,15 @@ asio::awaitable<void> Session::cmd_rcpt(const Command& cmd) {
         co_return;
     }
     const Path& path = *parsed.path;
-    if (!path.params.empty()) {
-        co_await send(Reply(555, "5.5.4", "Unsupported RCPT parameter " + path.params.front().keyword));
-        co_return;
+    for (const auto& p : path.params) {
+        if (!esmtp_) {
+            co_await send(Reply(555, "5.5.4", "RCPT parameters need EHLO"));
+            co_return;
+        }
+        if (!ctx_->plugins->takes_rcpt_param(p.keyword)) {
+            co_await send(Reply(555, "5.5.4", "Unsupported RCPT parameter " + p.keyword));
+            co_return;
+        }
     }
     if (txn_->rcpts.size() >= kMaxRecipients) {
         co_await send(Reply(452, "4.5.3", "Too many recipients"));
@@ -148,6 +167,8 @@ asio::awaitable<void> Session::cmd_rcpt(const Command& cmd) {
         mailfw_event ev{};
         ev.hook = MAILFW_HOOK_RCPT;
         ev.text = {path.address.data(), path.address.size()};
+        const std::string params = params_text(path.params);
+        ev.params = {params.data(), params.size()};
         ev.count = static_cast<uint32_t>(txn_->rcpts.size());
         const bool rejected = co_await hook_rejects(ev);
         if (rejected) co_return;
@@ -221,7 +242,8 @@ void Session::take_message_bytes(std::string_view bytes) {
     t.bytes += bytes.size();
     if (!t.headers->headers_complete()) t.headers->feed(bytes);
     if (t.bytes > ctx_->listener->max_message_size) t.too_big = true;
-    if (t.too_big || t.write_failed) return;  // keep reading to stay in sync, store nothing
+    // Keep reading to stay in step, but store nothing that will not be kept.
+    if (t.too_big || t.write_failed || t.header_refusal) return;
     try {
         t.spool->append(bytes);
     } catch (const std::exception& e) {
@@ -266,6 +288,7 @@ asio::awaitable<void> Session::cmd_data(const Command& cmd) {
             chunk.clear();
             consume(decoder.feed(buffered(), chunk));
             if (!chunk.empty()) take_message_bytes(chunk);
+            co_await headers_checkpoint();
             if (decoder.status() != DataDecoder::Status::need_more) break;
             continue;
         }
@@ -394,6 +417,8 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
         take_message_bytes(buffered().substr(0, take));
         consume(take);
         left -= take;
+        co_await headers_checkpoint();
+        if (!txn_) co_return;  // a handler closed the session meanwhile
     }
     if (txn_->too_big) {
         reset_transaction();
@@ -420,6 +445,36 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
     if (reply) co_await send(std::move(*reply));
 }
 
+asio::awaitable<Verdict> Session::fire_data_headers() {
+    Transaction& t = *txn_;
+    t.headers_reported = true;
+    mailfw_event ev{};
+    ev.hook = MAILFW_HOOK_DATA_HEADERS;
+    ev.bytes = t.headers->header_bytes();
+    ev.count = t.headers->received_count();
+    ev.local_count = t.headers->local_received_count();
+    header_hooks_open_ = true;
+    Verdict v = co_await events_->fire(ev);
+    header_hooks_open_ = false;
+    co_return v;
+}
+
+asio::awaitable<void> Session::headers_checkpoint() {
+    if (!txn_ || txn_->headers_reported || !txn_->headers->headers_complete()) co_return;
+    if (!events_->wants(MAILFW_HOOK_DATA_HEADERS)) {
+        txn_->headers_reported = true;
+        co_return;
+    }
+    Verdict v = co_await fire_data_headers();
+    // A refusal waits for the end of the message (RFC 5321 §4.1.1.4).
+    if (txn_ && v.stops() && v.action != MAILFW_ACCEPT) {
+        log::write(log::Level::info,
+                   "header block refused by " + v.plugin + "; the body is not stored, the reply follows its end", id_,
+                   client_);
+        txn_->header_refusal = v;
+    }
+}
+
 asio::awaitable<std::optional<Reply>> Session::end_message() {
     Transaction& t = *txn_;
     if (t.too_big) {
@@ -430,23 +485,25 @@ asio::awaitable<std::optional<Reply>> Session::end_message() {
         reset_transaction();
         co_return Reply(451, "4.3.0", "Local error storing the message, try again later");
     }
-    if (events_->wants(MAILFW_HOOK_DATA_HEADERS)) {
-        mailfw_event ev{};
-        ev.hook = MAILFW_HOOK_DATA_HEADERS;
-        ev.bytes = t.headers->header_bytes();
-        ev.count = t.headers->received_count();
-        ev.local_count = t.headers->local_received_count();
-        const bool rejected = co_await hook_rejects(ev);
-        if (rejected) {
-            reset_transaction();
-            co_return std::nullopt;
-        }
+    // A message without a blank line is all header: it ends here.
+    if (!t.headers_reported && events_->wants(MAILFW_HOOK_DATA_HEADERS)) {
+        Verdict v = co_await fire_data_headers();
+        if (v.stops() && v.action != MAILFW_ACCEPT) t.header_refusal = v;
+    }
+    if (t.header_refusal) {
+        const Verdict v = *t.header_refusal;
+        reset_transaction();
+        co_await act_on(v, MAILFW_HOOK_DATA_HEADERS);
+        co_return std::nullopt;
     }
     if (events_->wants(MAILFW_HOOK_DATA_END)) {
         mailfw_event ev{};
         ev.hook = MAILFW_HOOK_DATA_END;
         ev.bytes = t.bytes;
-        const bool rejected = co_await hook_rejects(ev);
+        header_hooks_open_ = true;
+        Verdict v = co_await events_->fire(ev);
+        header_hooks_open_ = false;
+        const bool rejected = co_await act_on(v, MAILFW_HOOK_DATA_END);
         if (rejected) {
             reset_transaction();
             co_return std::nullopt;
@@ -477,7 +534,8 @@ asio::awaitable<Reply> Session::deliver() {
     ti.auth_user = auth_user_;
     ti.recipients = all;
     ti.when = std::chrono::system_clock::now();
-    const std::string trace = received_header(ti);
+    // Fields plugins prepended go on top, above this hop's Received:.
+    const std::string trace = t.added_headers + received_header(ti);
     const std::string spool_path = t.spool->path().string();
     const std::string summary = "message " + t.id + " from <" + t.mail_from + "> to " +
                                 std::to_string(t.rcpts.size()) + " recipient(s), " + std::to_string(t.spool->size()) +

@@ -6,6 +6,7 @@
 #include <boost/asio/dispatch.hpp>
 
 #include "smtp/session.hpp"
+#include "smtp/header_field.hpp"
 #include "smtp/verdict.hpp"
 
 namespace mailfw::smtp {
@@ -108,6 +109,13 @@ Notes* Session::notes(int scope) {
     if (scope == MAILFW_NOTE_CONNECTION) return &connection_notes_;
     if (scope == MAILFW_NOTE_TRANSACTION && txn_) return &txn_->notes;
     return nullptr;
+}
+
+int Session::prepend_header(std::string_view field) {
+    if (!header_hooks_open_ || !txn_ || !valid_header_field(field)) return MAILFW_INVALID;
+    // Newest on top: a field added later is read first, as if by a later hop.
+    txn_->added_headers.insert(0, std::string(field) + "\r\n");
+    return MAILFW_OK;
 }
 
 void Session::set_auth_identity(std::string_view user, std::string_view detail) {

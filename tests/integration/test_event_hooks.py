@@ -470,5 +470,73 @@ class ConnectRefusalAndPairing(EventServerTestCase):
         self.assertPaired()
 
 
+class EsmtpExtensionPoints(EventServerTestCase):
+    """Handlers extend ESMTP: EHLO lines (one replaces the core's SIZE), MAIL
+    and RCPT parameters they declare (others stay 555 5.5.4), header fields
+    prepended at the end of DATA, and DATA_HEADERS at the blank line."""
+    server_kwargs = events_server({"ehlo_keyword": ["SIZE 1000000", "X-FIXTURE on", "X-FIXTURE twice"],
+                                   "stamp": "checked", "max_header_bytes": "1KiB",
+                                   "echo_info_rcpt": "info@example.test"})
+
+    def test_ehlo_lines_from_a_handler(self):
+        c = self.connect()
+        r = c.ehlo()
+        self.assertReply(r, 250)
+        kw = r.keywords()
+        self.assertEqual(kw.get("SIZE"), ["1000000"], r)  # replaced, not doubled
+        self.assertEqual([l for l in r.lines if "SIZE" in l.upper()], ["SIZE 1000000"])
+        self.assertEqual(kw.get("X-FIXTURE"), ["on"], r)  # the first line for a keyword wins
+        self.assertTrue(r.lines[-1].endswith("HELP"), r)
+
+    def test_declared_parameters_reach_the_handler(self):
+        c = self.session()
+        self.assertReply(c.cmd("MAIL FROM:<a@example.test> XFIXTURE=bad"), 501, "5.5.4")
+        self.assertReply(c.cmd("MAIL FROM:<a@example.test> XUNKNOWN=1"), 555, "5.5.4")
+        self.assertReply(c.cmd("MAIL FROM:<a@example.test> xfixture=good SIZE=10"), 250, "2.1.0")
+        self.assertReply(c.cmd("RCPT TO:<b@example.test> XOTHER=1"), 555, "5.5.4")
+        r = c.cmd("RCPT TO:<info@example.test> XNOTIFY=yes")
+        self.assertReply(r, 550)
+        self.assertIn("params=XNOTIFY=yes", r.last)
+        self.assertReply(c.cmd("RCPT TO:<b@example.test> XNOTIFY=1"), 250, "2.1.5")
+
+    def test_prepended_field_sits_above_our_received(self):
+        c = self.session()
+        body = message()
+        self.assertReply(self.send_message(c, SENDER, ["stamp@example.test"], body), 250, "2.0.0")
+        raw = self.srv.delivered("stamp@example.test")[-1]
+        lines = raw.split(b"\r\n")
+        self.assertTrue(lines[0].startswith(b"Return-Path:"), lines[:3])
+        self.assertEqual(lines[1], b"X-Fixture-Stamp: checked")
+        self.assertTrue(lines[2].startswith(b"Received: from"), lines[:3])
+        self.assertNotIn(b"X-Smuggled", raw)
+        self.wait_for_log("header_prepend: malformed 5, good 0")
+
+    def test_data_headers_fires_at_the_blank_line(self):
+        c = self.session()
+        self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250)
+        self.assertReply(c.cmd("RCPT TO:<bighead@example.test>"), 250)
+        self.assertReply(c.cmd("DATA"), 354)
+        c.send(b"".join(b"X-Big-%d: %s\r\n" % (i, b"h" * 500) for i in range(4)) + b"Subject: x\r\n\r\n")
+        # The refusal is decided now, before any body arrives ...
+        self.wait_for_log("header block refused by fixture-events")
+        self.assertTrue(c.nothing_pending(0.3), "the reply must wait for the end of the message")
+        c.send(b"body\r\n" * 100 + b".\r\n")
+        # ... and answered after the terminator; the session goes on.
+        self.assertReply(c.read_reply(), 552, "5.3.4")
+        self.assertEqual(self.srv.delivered("bighead@example.test"), [])
+        self.assertReply(c.cmd("NOOP"), 250)
+
+    def test_data_headers_refusal_in_bdat(self):
+        c = self.session()
+        self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250)
+        self.assertReply(c.cmd("RCPT TO:<bighead-bdat@example.test>"), 250)
+        head = b"X-Big: " + b"h" * 2000 + b"\r\n\r\n"
+        c.send(b"BDAT %d\r\n" % len(head) + head)
+        self.assertReply(c.read_reply(), 250)
+        c.send(b"BDAT 6 LAST\r\nbody\r\n")
+        self.assertReply(c.read_reply(), 552, "5.3.4")
+        self.assertEqual(self.srv.delivered("bighead-bdat@example.test"), [])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -39,6 +39,11 @@ struct FakeSession : mailfw_session {
         auth_user = user;
         auth_detail = detail;
     }
+    int prepend_header(std::string_view field) override {
+        prepended = field;
+        return MAILFW_OK;
+    }
+    std::string prepended;
 
     std::string address = "192.0.2.7";
     bool transaction_open = false;

@@ -342,6 +342,16 @@ typedef struct mailfw_host_api {
      * it from a slot that may block (a BLOCKING delivery's claim_rcpt). */
     int (*user_exists)(mailfw_session *session, const char *user,
                        size_t user_len);
+
+    /* (1.1) Adds a header field on top of the message being received, above
+     * the host's Received: line (e.g. "Authentication-Results: mx; spf=pass").
+     * `field` is "Name: value" without the final CRLF; a long value may be
+     * folded with CRLF followed by a space or tab. Only during the
+     * DATA_HEADERS and DATA_END hooks; MAILFW_INVALID for a malformed field
+     * (the name must be printable ASCII without ':' or spaces, no bare CR or
+     * LF, no NUL, at most 998 octets a line) or outside those hooks. */
+    int (*header_prepend)(mailfw_session *session, const char *field,
+                          size_t len);
 } mailfw_host_api;
 
 /* ------------------------------------------------------------------------ */
@@ -459,12 +469,18 @@ typedef enum mailfw_hook {
     MAILFW_HOOK_HELO = 1,         /* text = the name given */
     MAILFW_HOOK_AUTH = 2,         /* text = mechanism, result = SASL result,
                                      verdict ignored except DISCONNECT kinds */
-    MAILFW_HOOK_MAIL = 3,         /* text = reverse-path, params = params,
+    MAILFW_HOOK_MAIL = 3,         /* text = reverse-path, params = the
+                                     parameters after it ("SIZE=10 BODY=7BIT"),
                                      bytes = SIZE= or 0 */
-    MAILFW_HOOK_RCPT = 4,         /* text = forward-path, count = recipients
-                                     accepted so far */
+    MAILFW_HOOK_RCPT = 4,         /* text = forward-path, params = the
+                                     parameters after it (1.1), count =
+                                     recipients accepted so far */
     MAILFW_HOOK_DATA_HEADERS = 5, /* bytes = header bytes, count = Received:
-                                     lines, local_count = ours */
+                                     lines, local_count = ours. Fires when
+                                     the header block ends (1.1: at the blank
+                                     line, before the body is read; a refusal
+                                     is still answered after the end of the
+                                     message, as RFC 5321 requires) */
     MAILFW_HOOK_DATA_END = 6,     /* bytes = message bytes */
     MAILFW_HOOK_COMMAND = 7,      /* text = verb, before it is handled */
     MAILFW_HOOK_REPLY = 8,        /* code = reply code, text = reply line;
@@ -505,6 +521,26 @@ typedef struct mailfw_event_handler {
                     void *transaction_state, mailfw_session *session,
                     const mailfw_event *event, mailfw_verdict *verdict,
                     mailfw_completion *later);
+
+    /* (1.1) ESMTP extension points. */
+    /* Lines to add to the EHLO reply ("SIZE 10485760", "XCLIENT ADDR"): fill
+     * up to `cap` entries of `out` and return how many there are (more than
+     * cap: the host calls again with room for all). The strings stay valid
+     * until the handler's next call for this connection. A keyword the core
+     * sends itself (e.g. SIZE) is replaced by the handler's line; two
+     * handlers adding the same keyword: the first in load order wins. */
+    size_t (*ehlo_keywords)(void *instance, void *connection_state,
+                            mailfw_session *session, mailfw_str *out,
+                            size_t cap);
+    /* MAIL FROM and RCPT TO parameters (upper case keywords, NUL-terminated,
+     * e.g. "XORIG") this handler understands. The host accepts them instead
+     * of answering 555 5.5.4 and leaves them to the handler, which sees every
+     * parameter in the MAIL / RCPT event's `params` and refuses bad values
+     * with a verdict (501 5.5.4 or 555 5.5.4). */
+    const char *const *mail_params;
+    size_t mail_param_count;
+    const char *const *rcpt_params;
+    size_t rcpt_param_count;
 } mailfw_event_handler;
 
 /* ------------------------------------------------------------------------ */
@@ -523,7 +559,8 @@ typedef struct mailfw_message {
     size_t rcpt_count;
     mailfw_str spool_path;     /* NUL-terminated too */
     uint64_t size;             /* bytes in the spool file */
-    mailfw_str trace;
+    mailfw_str trace;          /* (1.1) with the fields plugins prepended
+                                  (header_prepend) above the Received: */
     uint32_t eight_bit;        /* BODY=8BITMIME was given */
     mailfw_session *session;   /* valid for host->session_info during the
                                   call, NULL when redelivering later */

@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mailfw {
 
@@ -99,6 +100,11 @@ public:
     }
     void set_auth_identity(mailfw_session* s, std::string_view user, std::string_view detail = {}) const noexcept {
         if (api_.set_auth_identity) api_.set_auth_identity(s, user.data(), user.size(), detail.data(), detail.size());
+    }
+    // A header field on top of the message (DATA_HEADERS and DATA_END hooks only).
+    int header_prepend(mailfw_session* s, std::string_view field) const noexcept {
+        if (!api_.header_prepend) return MAILFW_UNAVAILABLE;
+        return api_.header_prepend(s, field.data(), field.size());
     }
     mailfw_session_info session_info(mailfw_session* s) const noexcept {
         mailfw_session_info info;
@@ -444,7 +450,11 @@ inline int verdict(mailfw_verdict& v, uint32_t action, uint32_t code = 0, std::s
 // at MAIL as Transaction(Connection&), and on_event takes a `Transaction*`
 // (nullptr outside a transaction) as its first parameter. An exception from
 // a constructor leaves that state out (the connection's events then pass);
-// an exception from on_event answers DENYSOFT 451 4.3.0.
+// an exception from on_event answers DENYSOFT 451 4.3.0. When Connection has
+//   const std::vector<std::string>& ehlo_keywords()
+// its lines are added to the EHLO reply (the vector must stay as it is
+// until the connection's next call). MAIL/RCPT parameters are set on the
+// returned table (t.mail_params = ..., t.mail_param_count = ...).
 template <class Instance>
 constexpr mailfw_event_handler event_handler_table(uint32_t hooks, uint32_t timeout_ms = 0,
                                                    uint32_t timeout_action = MAILFW_CONTINUE) {
@@ -473,6 +483,20 @@ constexpr mailfw_event_handler event_handler_table(uint32_t hooks, uint32_t time
             }
         };
         t.transaction_close = [](void* x) noexcept { delete static_cast<Transaction*>(x); };
+    }
+    if constexpr (requires(Connection& conn) {
+                      { conn.ehlo_keywords() } -> std::convertible_to<const std::vector<std::string>&>;
+                  }) {
+        t.ehlo_keywords = [](void*, void* c, mailfw_session*, mailfw_str* out, size_t cap) noexcept -> size_t {
+            if (!c) return 0;
+            try {
+                const std::vector<std::string>& lines = static_cast<Connection*>(c)->ehlo_keywords();
+                for (size_t i = 0; i < lines.size() && i < cap; ++i) out[i] = str(lines[i]);
+                return lines.size();
+            } catch (...) {
+                return 0;
+            }
+        };
     }
     t.on_event = [](void*, void* c, void* x, mailfw_session*, const mailfw_event* e, mailfw_verdict* v,
                     mailfw_completion* later) noexcept -> int {
