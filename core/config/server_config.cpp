@@ -110,6 +110,9 @@ const std::vector<KeySpec>& server_section_schema() {
             "threads that run SASL steps (password hashing, Kerberos); 0 = one per CPU core"),
         key("delivery_threads", MAILFW_KEY_INT, "0",
             "threads that run blocking deliveries (disk writes, fsync); 0 = four per CPU core"),
+        key("counters", MAILFW_KEY_STRING, "local",
+            "where limit plugins keep their counters: local (this process; a shared backend comes later)", 0,
+            {"local"}),
         key("shutdown_grace", MAILFW_KEY_DURATION, "30s",
             "how long open sessions may finish after a stop request before they get 421"),
         key("log_level", MAILFW_KEY_STRING, "info", "least severe log level written",
@@ -197,6 +200,7 @@ ServerConfig load_server_config(const ConfigFile& file, const std::filesystem::p
     }
     cfg.auth_threads = static_cast<unsigned>(*server.number("auth_threads"));
     cfg.delivery_threads = static_cast<unsigned>(*server.number("delivery_threads"));
+    cfg.counters = *server.string("counters");
     cfg.shutdown_grace_ms = static_cast<uint64_t>(*server.number("shutdown_grace"));
     cfg.log_level = *server.string("log_level");
 

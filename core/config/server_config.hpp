@@ -46,6 +46,7 @@ struct ServerConfig {
     unsigned threads = 0;                          // 0 = one per core
     unsigned auth_threads = 0;                     // 0 = one per core: SASL steps (password hashing)
     unsigned delivery_threads = 0;                 // 0 = 4 per core: blocking deliveries (disk, fsync)
+    std::string counters = "local";                // counters = local: the counter backend for limits
     std::filesystem::path spool_dir;               // spool = data/spool (default "spool")
     uint64_t shutdown_grace_ms = 30000;            // shutdown_grace = 30s
     std::string log_level = "info";                // log_level = debug | info | warning | error

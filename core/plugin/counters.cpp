@@ -19,11 +19,6 @@ uint64_t steady_ms() {
 
 }  // namespace
 
-Counters& Counters::local() {
-    static Counters* instance = new Counters;  // intentionally leaked: see header
-    return *instance;
-}
-
 Counters::Shard& Counters::shard(std::string_view key) {
     return shards_[std::hash<std::string_view>{}(key) % kShards];
 }
@@ -31,29 +26,47 @@ const Counters::Shard& Counters::shard(std::string_view key) const {
     return shards_[std::hash<std::string_view>{}(key) % kShards];
 }
 
-int64_t Counters::add(std::string_view key, int64_t delta) {
+int64_t Counters::add(std::string_view key, int64_t delta, uint64_t ttl_ms) {
+    return add_at(key, delta, ttl_ms, steady_ms());
+}
+
+int64_t Counters::add_at(std::string_view key, int64_t delta, uint64_t ttl_ms, uint64_t now_ms) {
     Shard& s = shard(key);
     std::lock_guard lock(s.mutex);
+    if (++s.adds % kSweepEvery == 0)  // expired counters go, so memory follows the live keys
+        std::erase_if(s.counters, [now_ms](const auto& kv) { return kv.second.expired(now_ms); });
     auto it = s.counters.find(std::string(key));
-    int64_t current = it == s.counters.end() ? 0 : it->second;
+    int64_t current = (it == s.counters.end() || it->second.expired(now_ms)) ? 0 : it->second.value;
     int64_t next = 0;
     if (__builtin_add_overflow(current, delta, &next))
         next = delta > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+    const uint64_t expires = ttl_ms ? now_ms + ttl_ms : 0;
     if (next == 0) {
         if (it != s.counters.end()) s.counters.erase(it);
     } else if (it == s.counters.end()) {
-        s.counters.emplace(std::string(key), next);
+        s.counters.emplace(std::string(key), Counter{next, expires});
     } else {
-        it->second = next;
+        it->second = Counter{next, expires};
     }
     return next;
 }
 
-int64_t Counters::value(std::string_view key) const {
+int64_t Counters::value(std::string_view key) const { return value_at(key, steady_ms()); }
+
+int64_t Counters::value_at(std::string_view key, uint64_t now_ms) const {
     const Shard& s = shard(key);
     std::lock_guard lock(s.mutex);
     auto it = s.counters.find(std::string(key));
-    return it == s.counters.end() ? 0 : it->second;
+    return (it == s.counters.end() || it->second.expired(now_ms)) ? 0 : it->second.value;
+}
+
+size_t Counters::counter_keys() const {
+    size_t n = 0;
+    for (const auto& s : shards_) {
+        std::lock_guard lock(s.mutex);
+        n += s.counters.size();
+    }
+    return n;
 }
 
 void Counters::prune(Window& w, uint64_t now_ms) {

@@ -1,6 +1,6 @@
-// Named counters and sliding-window rate counters behind the host services
-// counter_add and rate_hit. Local to this process and thread-safe; a shared
-// backend (several servers) can replace them without plugins noticing.
+// Named counters (with an optional expiry) and sliding-window rate counters:
+// the in-process store behind the "local" counter backend
+// (counter_backend.hpp). Thread-safe; bounded in memory.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -14,17 +14,18 @@ namespace mailfw {
 
 class Counters {
 public:
-    // The process-wide instance behind the host API. Never destroyed, so
-    // sessions still running at exit can use it safely.
-    static Counters& local();
-
     // `max_rate_keys_per_shard` bounds memory (16 shards); tests use a small one.
     explicit Counters(size_t max_rate_keys_per_shard = kMaxRateKeysPerShard)
         : max_rate_keys_(max_rate_keys_per_shard) {}
 
-    // Adds `delta` (saturating) and returns the new value; a counter back at 0 is forgotten.
-    int64_t add(std::string_view key, int64_t delta);
+    // Adds `delta` (saturating) and returns the new value; a counter back at
+    // 0 is forgotten. `ttl_ms` > 0: the counter is forgotten that long after
+    // this update (every update sets it again); 0: it never expires.
+    int64_t add(std::string_view key, int64_t delta, uint64_t ttl_ms = 0);
+    int64_t add_at(std::string_view key, int64_t delta, uint64_t ttl_ms, uint64_t now_ms);
     int64_t value(std::string_view key) const;
+    int64_t value_at(std::string_view key, uint64_t now_ms) const;
+    size_t counter_keys() const;  // currently remembered (tests)
 
     // Records `hits` now and returns the hits of `key` within the last
     // `window_ms` (at least 1 ms). Hits are kept in at most ~64 buckets per
@@ -47,9 +48,15 @@ private:
         uint64_t window_ms = 1;
         uint64_t last_ms = 0;
     };
+    struct Counter {
+        int64_t value = 0;
+        uint64_t expires_ms = 0;  // 0: never
+        bool expired(uint64_t now_ms) const { return expires_ms && now_ms >= expires_ms; }
+    };
     struct Shard {
         mutable std::mutex mutex;
-        std::unordered_map<std::string, int64_t> counters;
+        std::unordered_map<std::string, Counter> counters;
+        uint64_t adds = 0;
         std::unordered_map<std::string, Window> windows;
         uint64_t calls = 0;
         uint64_t last_sweep_ms = 0;

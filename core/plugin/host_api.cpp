@@ -1,18 +1,19 @@
 // The services table every plugin gets (mailfw_host_api). Each function is
 // a C boundary: noexcept, catches everything, checks its pointers.
 //
-// Host-scoped services read the plugin's name and section from the
-// mailfw_host handle. Session-scoped credential services (verify_password,
-// authorize, lookup_property) carry no mailfw_host, so they reach the loaded
-// stores through PluginHost::live(): the one PluginHost alive in this
-// process (set by its constructor, cleared by its destructor).
+// Host-scoped services read the plugin's name, section and the counter
+// service from the mailfw_host handle. Session-scoped credential services
+// (verify_password, authorize, lookup_property, user_exists) reach the stores
+// of the session's own plugin host; called without a session (as plugin.h
+// allows, e.g. from an administration path) they fall back to
+// PluginHost::live(), the one PluginHost alive in this process.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <string>
 #include <string_view>
 
-#include "plugin/counters.hpp"
+#include "plugin/counter_backend.hpp"
 #include "plugin/host_handle.hpp"
 #include "plugin/plugin_host.hpp"
 #include "plugin/session_handle.hpp"
@@ -25,6 +26,10 @@ namespace {
 std::string_view sv(const char* p, size_t n) { return p ? std::string_view(p, n) : std::string_view(); }
 
 bool bad_buffer(const void* p, size_t n) { return p == nullptr && n != 0; }
+
+PluginHost* stores_for(mailfw_session* session) {
+    return session ? session->plugin_host() : PluginHost::live();
+}
 
 log::Level to_level(int level) {
     if (level <= MAILFW_LOG_DEBUG) return log::Level::debug;
@@ -175,11 +180,11 @@ int api_note_get(mailfw_session* session, int scope, const char* key, size_t key
     }
 }
 
-int api_verify_password(mailfw_session*, const char* user, size_t user_len, const char* password,
+int api_verify_password(mailfw_session* session, const char* user, size_t user_len, const char* password,
                         size_t password_len) noexcept {
     try {
         if (bad_buffer(user, user_len) || bad_buffer(password, password_len)) return MAILFW_INVALID;
-        PluginHost* host = PluginHost::live();
+        PluginHost* host = stores_for(session);
         if (!host) return MAILFW_UNAVAILABLE;
         for (const Store& s : host->stores()) {
             int r = s.table.verify(s.instance, user, user_len, password, password_len);
@@ -193,12 +198,12 @@ int api_verify_password(mailfw_session*, const char* user, size_t user_len, cons
     }
 }
 
-int api_authorize(mailfw_session*, const char* authcid, size_t authcid_len, const char* authzid,
+int api_authorize(mailfw_session* session, const char* authcid, size_t authcid_len, const char* authzid,
                   size_t authzid_len) noexcept {
     try {
         if (bad_buffer(authcid, authcid_len) || bad_buffer(authzid, authzid_len)) return MAILFW_DENIED;
         if (sv(authcid, authcid_len) == sv(authzid, authzid_len)) return MAILFW_OK;
-        PluginHost* host = PluginHost::live();
+        PluginHost* host = stores_for(session);
         if (!host) return MAILFW_DENIED;
         for (const Store& s : host->stores()) {
             if (!s.table.authorize) continue;
@@ -211,12 +216,12 @@ int api_authorize(mailfw_session*, const char* authcid, size_t authcid_len, cons
     }
 }
 
-int api_lookup_property(mailfw_session*, const char* user, size_t user_len, const char* property,
+int api_lookup_property(mailfw_session* session, const char* user, size_t user_len, const char* property,
                         size_t property_len, char* buf, size_t cap, size_t* out_len) noexcept {
     try {
         if (!out_len || bad_buffer(user, user_len) || bad_buffer(property, property_len) || bad_buffer(buf, cap))
             return MAILFW_INVALID;
-        PluginHost* host = PluginHost::live();
+        PluginHost* host = stores_for(session);
         if (!host) return MAILFW_UNAVAILABLE;
         for (const Store& s : host->stores()) {
             if (!s.table.lookup) continue;
@@ -237,10 +242,10 @@ void api_set_auth_identity(mailfw_session* session, const char* user, size_t use
     }
 }
 
-int api_user_exists(mailfw_session*, const char* user, size_t user_len) noexcept {
+int api_user_exists(mailfw_session* session, const char* user, size_t user_len) noexcept {
     try {
         if (bad_buffer(user, user_len)) return MAILFW_INVALID;
-        PluginHost* host = PluginHost::live();
+        PluginHost* host = stores_for(session);
         if (!host) return MAILFW_UNAVAILABLE;
         for (const Store& s : host->stores()) {
             if (!s.table.user_exists) continue;
@@ -263,21 +268,94 @@ int api_header_prepend(mailfw_session* session, const char* field, size_t len) n
     }
 }
 
-int64_t api_counter_add(mailfw_host*, const char* key, size_t key_len, int64_t delta) noexcept {
+int64_t api_counter_add(mailfw_host* host, const char* key, size_t key_len, int64_t delta) noexcept {
     try {
-        if (bad_buffer(key, key_len)) return 0;
-        return Counters::local().add(sv(key, key_len), delta);
+        if (!host || !host->counters || bad_buffer(key, key_len)) return 0;
+        int64_t value = 0;
+        return host->counters->add(host->counter_key(sv(key, key_len)), delta, 0, value) == MAILFW_OK ? value : 0;
     } catch (...) {
         return 0;
     }
 }
 
-uint64_t api_rate_hit(mailfw_host*, const char* key, size_t key_len, uint64_t window_ms, uint32_t hits) noexcept {
+uint64_t api_rate_hit(mailfw_host* host, const char* key, size_t key_len, uint64_t window_ms, uint32_t hits) noexcept {
     try {
-        if (bad_buffer(key, key_len)) return 0;
-        return Counters::local().rate_hit(sv(key, key_len), window_ms, hits);
+        if (!host || !host->counters || bad_buffer(key, key_len)) return 0;
+        uint64_t count = 0;
+        return host->counters->rate_hit(host->counter_key(sv(key, key_len)), window_ms, hits, count) == MAILFW_OK
+                   ? count
+                   : 0;
     } catch (...) {
         return 0;
+    }
+}
+
+int api_counter_update(mailfw_host* host, const char* key, size_t key_len, int64_t delta, uint64_t ttl_ms,
+                       int64_t* value) noexcept {
+    try {
+        if (!host || !value || bad_buffer(key, key_len)) return MAILFW_INVALID;
+        if (!host->counters) return MAILFW_UNAVAILABLE;
+        const int r = host->counters->add(host->counter_key(sv(key, key_len)), delta, ttl_ms, *value);
+        return r == MAILFW_OK ? r : MAILFW_UNAVAILABLE;
+    } catch (...) {
+        return MAILFW_UNAVAILABLE;
+    }
+}
+
+int api_rate_update(mailfw_host* host, const char* key, size_t key_len, uint64_t window_ms, uint32_t hits,
+                    uint64_t* count) noexcept {
+    try {
+        if (!host || !count || bad_buffer(key, key_len)) return MAILFW_INVALID;
+        if (!host->counters) return MAILFW_UNAVAILABLE;
+        const int r = host->counters->rate_hit(host->counter_key(sv(key, key_len)), window_ms, hits, *count);
+        return r == MAILFW_OK ? r : MAILFW_UNAVAILABLE;
+    } catch (...) {
+        return MAILFW_UNAVAILABLE;
+    }
+}
+
+// The backend's answer, delivered where plugin.h promises: on the session's
+// strand while the session lives, else (no session) where it arrives.
+CounterBackend::Done deliver_counter_answer(mailfw_session* session, mailfw_counter_fn done, void* user_data) {
+    return [session, done, user_data](int status, int64_t value) {
+        if (status != MAILFW_OK) status = MAILFW_UNAVAILABLE, value = 0;
+        if (!session) {
+            done(user_data, status, value);
+            return;
+        }
+        session->post_to_plugins([done, user_data, status, value] { done(user_data, status, value); });
+    };
+}
+
+int api_counter_update_async(mailfw_host* host, mailfw_session* session, const char* key, size_t key_len,
+                             int64_t delta, uint64_t ttl_ms, mailfw_counter_fn done, void* user_data) noexcept {
+    try {
+        if (!host || !done || bad_buffer(key, key_len)) return MAILFW_INVALID;
+        auto answer = deliver_counter_answer(session, done, user_data);
+        if (!host->counters) {
+            answer(MAILFW_UNAVAILABLE, 0);
+            return MAILFW_OK;
+        }
+        host->counters->add_async(host->counter_key(sv(key, key_len)), delta, ttl_ms, std::move(answer));
+        return MAILFW_OK;
+    } catch (...) {
+        return MAILFW_INVALID;
+    }
+}
+
+int api_rate_update_async(mailfw_host* host, mailfw_session* session, const char* key, size_t key_len,
+                          uint64_t window_ms, uint32_t hits, mailfw_counter_fn done, void* user_data) noexcept {
+    try {
+        if (!host || !done || bad_buffer(key, key_len)) return MAILFW_INVALID;
+        auto answer = deliver_counter_answer(session, done, user_data);
+        if (!host->counters) {
+            answer(MAILFW_UNAVAILABLE, 0);
+            return MAILFW_OK;
+        }
+        host->counters->rate_hit_async(host->counter_key(sv(key, key_len)), window_ms, hits, std::move(answer));
+        return MAILFW_OK;
+    } catch (...) {
+        return MAILFW_INVALID;
     }
 }
 
@@ -324,6 +402,10 @@ const mailfw_host_api kApi = {
     .complete_delivery = &api_complete_delivery,
     .user_exists = &api_user_exists,
     .header_prepend = &api_header_prepend,
+    .counter_update = &api_counter_update,
+    .rate_update = &api_rate_update,
+    .counter_update_async = &api_counter_update_async,
+    .rate_update_async = &api_rate_update_async,
 };
 
 }  // namespace

@@ -6,11 +6,12 @@
 #include <mailfw/plugin.h>
 
 #include <string>
+#include <string_view>
 
 #include "config/section_schema.hpp"
 
 namespace mailfw {
-class PluginHost;
+class CounterBackend;
 // The static services table handed to every plugin (host_api.cpp).
 const mailfw_host_api* host_api_table() noexcept;
 }  // namespace mailfw
@@ -18,5 +19,7 @@ const mailfw_host_api* host_api_table() noexcept;
 struct mailfw_host {
     std::string plugin;               // the plugin's name, also its config section
     mailfw::SectionValues config;     // its validated section, defaults applied
-    mailfw::PluginHost* owner = nullptr;
+    mailfw::CounterBackend* counters = nullptr;  // the server's counter service; null: unavailable
+    // This plugin's key space: "<plugin>:<key>" (plugin names have no ':').
+    std::string counter_key(std::string_view key) const { return plugin + ":" + std::string(key); }
 };

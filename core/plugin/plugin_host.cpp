@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstring>
 #include <map>
 
 #include "plugin/host_handle.hpp"
 #include "plugin/plugin_library.hpp"
+#include "util/printable.hpp"
 
 namespace mailfw {
 
@@ -54,13 +56,8 @@ std::optional<std::filesystem::path> find_plugin_file(const std::string& name,
 
 // A plugin's error text as one printable line.
 std::string one_line(const char* text, size_t cap) {
-    std::string out;
-    for (size_t i = 0; i < cap && text[i] != '\0'; ++i) {
-        char c = text[i];
-        if (c == '\n' || c == '\r') break;
-        out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-    }
-    return out;
+    const std::string_view all(text, strnlen(text, cap));
+    return printable(all.substr(0, all.find_first_of("\r\n")));
 }
 
 std::string key_description(const KeySpec& k) {
@@ -73,7 +70,10 @@ std::string key_description(const KeySpec& k) {
 
 }  // namespace
 
-PluginHost::PluginHost(const ServerConfig& config, const ConfigFile& file) {
+PluginHost::PluginHost(const ServerConfig& config, const ConfigFile& file)
+    : counters_(make_counter_backend(config.counters)) {
+    if (!counters_)  // the schema's choices make this a programming error
+        throw ConfigError("[server] counters = " + config.counters + " is not a counter backend; use local");
     g_live.store(this);
     try {
         load_all(config, file);
@@ -152,7 +152,7 @@ void PluginHost::load_all(const ServerConfig& config, const ConfigFile& file) {
 
         p->host = std::make_unique<mailfw_host>();
         p->host->plugin = load.name;
-        p->host->owner = this;
+        p->host->counters = counters_.get();
         p->host->config = validate_section(file, load.name, lib.keys, "plugin " + load.name);
         plugins_.push_back(std::move(p));
     }

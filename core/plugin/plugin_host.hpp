@@ -17,6 +17,7 @@
 #include "config/config_file.hpp"
 #include "config/section_schema.hpp"
 #include "config/server_config.hpp"
+#include "plugin/counter_backend.hpp"
 
 namespace mailfw {
 
@@ -109,6 +110,9 @@ public:
     // process. nullptr when none is alive.
     static PluginHost* live();
 
+    // The counter service every plugin's counter calls reach.
+    CounterBackend& counters() { return *counters_; }
+
     // The handle plugin `name` was created with (its name and validated
     // section), nullptr when no such plugin is loaded.
     const mailfw_host* host_handle(std::string_view name) const;
@@ -128,6 +132,7 @@ private:
     void load_all(const ServerConfig& config, const ConfigFile& file);
     void destroy_instances() noexcept;
 
+    std::unique_ptr<CounterBackend> counters_;  // outlives the plugins (declared first)
     std::vector<std::unique_ptr<LoadedPlugin>> plugins_;
     std::vector<ServerMech> server_mechs_;
     std::vector<ClientMech> client_mechs_;

@@ -6,6 +6,7 @@
 #include <mailfw/plugin.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 // Notes shared by all plugins for one scope (connection or transaction).
 namespace mailfw {
 using Notes = std::map<std::string, std::string, std::less<>>;
+class PluginHost;
 }
 
 struct mailfw_session {
@@ -27,6 +29,11 @@ struct mailfw_session {
     virtual void set_auth_identity(std::string_view user, std::string_view detail) = 0;
     // A header field for the message being received (mailfw_status).
     virtual int prepend_header(std::string_view field) = 0;
+    // Runs `call` on the session's strand unless the session's plugin state
+    // is gone by then (the session ended): callable from any thread.
+    virtual void post_to_plugins(std::function<void()> call) = 0;
+    // The plugin host whose stores this session's credential calls reach.
+    virtual mailfw::PluginHost* plugin_host() = 0;
 };
 
 // A one-shot answer slot for a PENDING event or delivery. Implementations

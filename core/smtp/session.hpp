@@ -51,6 +51,8 @@ public:
     Notes* notes(int scope) override;
     void set_auth_identity(std::string_view user, std::string_view detail) override;
     int prepend_header(std::string_view field) override;
+    void post_to_plugins(std::function<void()> call) override;
+    PluginHost* plugin_host() override { return ctx_->plugins; }
 
 private:
     using tcp = boost::asio::ip::tcp;

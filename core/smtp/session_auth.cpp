@@ -4,6 +4,7 @@
 #include "smtp/auth_framing.hpp"
 #include "smtp/session.hpp"
 #include "util/log.hpp"
+#include "util/printable.hpp"
 #include "util/secret.hpp"
 
 namespace mailfw::smtp {
@@ -19,12 +20,6 @@ struct ExchangeGuard {
         if (state && mech.table.finish) mech.table.finish(state);
     }
 };
-
-std::string printable(const unsigned char* p, size_t n) {
-    std::string s;
-    for (size_t i = 0; i < n && i < 200; ++i) s += (p[i] < 0x20 || p[i] >= 0x7f) ? '?' : static_cast<char>(p[i]);
-    return s;
-}
 }  // namespace
 
 asio::awaitable<void> Session::cmd_auth(const Command& cmd) {
@@ -163,7 +158,7 @@ asio::awaitable<void> Session::cmd_auth(const Command& cmd) {
             ev.result = MAILFW_SASL_ERROR;
         } else {
             log::write(log::Level::info, "authentication failed with " + mech->name +
-                                             (out_len ? ": " + printable(out, out_len) : std::string()),
+                                             (out_len ? ": " + printable({reinterpret_cast<const char*>(out), out_len}, '?', 200) : std::string()),
                        id_, client_);
         }
         if (events_->wants(MAILFW_HOOK_AUTH)) {

@@ -4,6 +4,7 @@
 #include <mailfw/plugin.hpp>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 
 #include "smtp/session.hpp"
 #include "smtp/header_field.hpp"
@@ -116,6 +117,15 @@ int Session::prepend_header(std::string_view field) {
     // Newest on top: a field added later is read first, as if by a later hop.
     txn_->added_headers.insert(0, std::string(field) + "\r\n");
     return MAILFW_OK;
+}
+
+void Session::post_to_plugins(std::function<void()> call) {
+    // events_ is reset (every connection_close called) on the strand when the
+    // session ends, so checking it there drops answers that come too late.
+    asio::post(socket_.get_executor(), [weak = weak_from_this(), call = std::move(call)] {
+        auto self = weak.lock();
+        if (self && self->events_) call();
+    });
 }
 
 void Session::set_auth_identity(std::string_view user, std::string_view detail) {

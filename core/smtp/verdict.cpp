@@ -2,6 +2,8 @@
 
 #include <mailfw/plugin.hpp>
 
+#include "util/printable.hpp"
+
 namespace mailfw::smtp {
 
 Verdict from_c(const mailfw_verdict* p) {
@@ -40,9 +42,8 @@ Reply failure_reply(bool permanent, uint32_t code, std::string_view enhanced, st
                     const ReplyDefaults& defaults) {
     int c = defaults.code;
     if (code >= 400 && code <= 599 && (code >= 500) == permanent) c = static_cast<int>(code);
-    std::string line;
     // One line, no CRLF injection; DEL is no textstring octet either (RFC 5321 §4.2).
-    for (char ch : text) line += (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ? ' ' : ch;
+    std::string line = printable(text, ' ');
     if (line.empty()) line = defaults.text;
     std::string enh = normalize_enhanced(c, enhanced.empty() ? std::string_view(defaults.enhanced) : enhanced);
     return Reply(c, enh, line);

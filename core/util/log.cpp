@@ -1,4 +1,5 @@
 #include "util/log.hpp"
+#include "util/printable.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -53,7 +54,7 @@ void write(Level l, std::string_view message, uint64_t conn_id, std::string_view
         line += "] ";
     }
     // Control characters from clients never reach the terminal raw.
-    for (char c : message) line += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+    line += printable(message);
     line += '\n';
     std::lock_guard lock(g_mutex);
     std::fwrite(line.data(), 1, line.size(), stderr);

@@ -2,6 +2,8 @@
 
 #include "maildir_name.hpp"
 
+#include <mailfw/plugin.hpp>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -26,13 +28,6 @@ std::string errno_text(int e) {
     return strerror_r(e, buf, sizeof buf);  // the GNU variant returns the text
 }
 
-// For log lines: control characters of a client-chosen name become '?'.
-std::string printable(std::string_view text) {
-    std::string out(text);
-    for (char& c : out)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-    return out;
-}
 
 // Closes a descriptor however the scope is left.
 struct Fd {
@@ -253,7 +248,7 @@ std::optional<Failure> MaildirWriter::deliver(const Envelope& envelope, std::vec
     for (const std::string_view mailbox : envelope.mailboxes)
         if (!valid_mailbox(mailbox))
             return Failure{Failure::Kind::BadMailbox, "mailbox name not allowed for maildir delivery",
-                           "recipient \"" + printable(mailbox.substr(0, 300)) +
+                           "recipient \"" + mailfw::printable(mailbox) +
                                "\" cannot be a maildir name (empty, '/', control characters, "
                                "leading '.' or longer than 255 bytes)"};
     Delivery d(root_, sync_, host_, envelope);
@@ -272,7 +267,7 @@ int MaildirWriter::take_back(const std::vector<std::string>& files, std::string&
                           dir.compare(dir.size() - 4, 4, "/new") == 0 && f.find("/../") == std::string::npos &&
                           parent_of(dir).rfind('/') == root_.size();
         if (!ours) {
-            detail += (detail.empty() ? "" : "; ") + ("not a copy of ours: " + printable(f.substr(0, 300)));
+            detail += (detail.empty() ? "" : "; ") + ("not a copy of ours: " + mailfw::printable(f));
             result = EINVAL;
             continue;
         }

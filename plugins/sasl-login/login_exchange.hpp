@@ -4,23 +4,17 @@
 #ifndef MAILFW_SASL_LOGIN_LOGIN_EXCHANGE_HPP
 #define MAILFW_SASL_LOGIN_LOGIN_EXCHANGE_HPP
 
+#include <mailfw/plugin.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace mailfw::sasl_login {
 
-// Where credentials are checked. The plugin implements it over the host's
-// verify_password / set_auth_identity; tests implement it with a table.
-class CredentialChecker {
-public:
-    virtual ~CredentialChecker() = default;
-    // A mailfw_status: OK, NOT_FOUND, DENIED, UNAVAILABLE (others are treated
-    // as temporary failures, except INVALID: a name the store refuses).
-    virtual int verify(std::string_view user, std::string_view password) = 0;
-    // Called once, after a successful verify and before step() returns OK.
-    virtual void authenticated(std::string_view user) = 0;
-};
+// Where credentials are checked: the SDK's interface, over the host in the
+// plugin (mailfw::HostCredentials), over a table in the tests.
+using CredentialChecker = mailfw::Credentials;
 
 // The challenges, decoded; the host sends them as 334 VXNlcm5hbWU6 and
 // 334 UGFzc3dvcmQ6 (MS-XLOGIN 2.2.2).

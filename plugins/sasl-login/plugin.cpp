@@ -5,40 +5,22 @@
 
 namespace {
 
-using mailfw::sasl_login::CredentialChecker;
 using mailfw::sasl_login::LoginExchange;
 
 struct Instance : mailfw::PluginInstance {
     using PluginInstance::PluginInstance;
 };
 
-// Credentials go through the host, which asks the loaded stores in order.
-class HostChecker final : public CredentialChecker {
-public:
-    HostChecker(const mailfw::Host& host, mailfw_session* session) noexcept
-        : host_(host), session_(session) {}
-    int verify(std::string_view user, std::string_view password) override {
-        return host_.verify_password(session_, user, password);
-    }
-    void authenticated(std::string_view user) override {
-        host_.set_auth_identity(session_, user, "LOGIN");
-    }
-
-private:
-    const mailfw::Host& host_;
-    mailfw_session* session_;
-};
-
 class Exchange final : public mailfw::ServerExchange {
 public:
     Exchange(Instance& instance, mailfw_session* session)
-        : checker_(instance.host(), session), login_(checker_) {}
+        : checker_(instance.host(), session, "LOGIN"), login_(checker_) {}
     int step(const unsigned char* in, size_t len, std::string& out) override {
         return login_.step(in, len, out);
     }
 
 private:
-    HostChecker checker_;
+    mailfw::HostCredentials checker_;
     LoginExchange login_;
 };
 

@@ -45,7 +45,7 @@ int PlainExchange::check(std::string_view message, std::string& out) {
             return MAILFW_SASL_ERROR;
         }
         if (r != MAILFW_OK) {
-            out = "not authorized to act as " + printable(m->authzid);
+            out = "not authorized to act as " + mailfw::printable(m->authzid, max_field);
             return MAILFW_SASL_FAIL;
         }
     }

@@ -3,24 +3,17 @@
 #ifndef MAILFW_SASL_PLAIN_PLAIN_EXCHANGE_HPP
 #define MAILFW_SASL_PLAIN_PLAIN_EXCHANGE_HPP
 
+#include <mailfw/plugin.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace mailfw::sasl_plain {
 
-// Where credentials are checked; the plugin implements it over the host.
-class CredentialChecker {
-public:
-    virtual ~CredentialChecker() = default;
-    // mailfw_status of verify_password: OK, NOT_FOUND, DENIED, UNAVAILABLE.
-    virtual int verify(std::string_view authcid, std::string_view password) = 0;
-    // mailfw_status: OK lets authcid act as authzid; UNAVAILABLE is a
-    // temporary failure; anything else refuses.
-    virtual int authorize(std::string_view authcid, std::string_view authzid) = 0;
-    // Called once, before step() returns OK, with the identity that acts.
-    virtual void authenticated(std::string_view identity) = 0;
-};
+// Where credentials and proxy rights are checked: the SDK's interface, over
+// the host in the plugin (mailfw::HostCredentials), over a table in tests.
+using CredentialChecker = mailfw::Credentials;
 
 class PlainExchange {
 public:

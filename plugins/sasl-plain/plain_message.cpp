@@ -17,11 +17,4 @@ std::optional<PlainMessage> parse_plain_message(std::string_view message) noexce
     return m;
 }
 
-std::string printable(std::string_view name) {
-    std::string out(name.substr(0, max_field));
-    for (char& c : out)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-    return out;
-}
-
 }  // namespace mailfw::sasl_plain

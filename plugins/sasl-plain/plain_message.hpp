@@ -24,10 +24,6 @@ struct PlainMessage {
 // anything else is std::nullopt.
 std::optional<PlainMessage> parse_plain_message(std::string_view message) noexcept;
 
-// A client-chosen name made safe for a log line: control characters become
-// '?', and it is cut at max_field octets.
-std::string printable(std::string_view name);
-
 }  // namespace mailfw::sasl_plain
 
 #endif

@@ -5,43 +5,22 @@
 
 namespace {
 
-using mailfw::sasl_plain::CredentialChecker;
 using mailfw::sasl_plain::PlainExchange;
 
 struct Instance : mailfw::PluginInstance {
     using PluginInstance::PluginInstance;
 };
 
-// Credentials and proxy rights go through the host, which asks the stores.
-class HostChecker final : public CredentialChecker {
-public:
-    HostChecker(const mailfw::Host& host, mailfw_session* session) noexcept
-        : host_(host), session_(session) {}
-    int verify(std::string_view authcid, std::string_view password) override {
-        return host_.verify_password(session_, authcid, password);
-    }
-    int authorize(std::string_view authcid, std::string_view authzid) override {
-        return host_.authorize(session_, authcid, authzid);
-    }
-    void authenticated(std::string_view identity) override {
-        host_.set_auth_identity(session_, identity, "PLAIN");
-    }
-
-private:
-    const mailfw::Host& host_;
-    mailfw_session* session_;
-};
-
 class Exchange final : public mailfw::ServerExchange {
 public:
     Exchange(Instance& instance, mailfw_session* session)
-        : checker_(instance.host(), session), plain_(checker_) {}
+        : checker_(instance.host(), session, "PLAIN"), plain_(checker_) {}
     int step(const unsigned char* in, size_t len, std::string& out) override {
         return plain_.step(in, len, out);
     }
 
 private:
-    HostChecker checker_;
+    mailfw::HostCredentials checker_;
     PlainExchange plain_;
 };
 

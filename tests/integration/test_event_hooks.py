@@ -538,5 +538,54 @@ class EsmtpExtensionPoints(EventServerTestCase):
         self.assertEqual(self.srv.delivered("bighead-bdat@example.test"), [])
 
 
+class AsyncCounters(EventServerTestCase):
+    """A rate limit on the asynchronous counter service: the MAIL hook waits
+    (PENDING) for the counter's answer, which comes back on the session's
+    strand; beyond the limit 421 4.4.2 and the session closes."""
+    server_kwargs = events_server({"mail_rate": 3})
+
+    def test_fourth_mail_in_a_minute_is_421_and_closes(self):
+        c = connect_from(self, self.srv.port, "127.0.0.4")
+        self.assertReply(c.read_reply(), 220)
+        self.assertReply(c.ehlo(), 250)
+        for i in range(3):
+            self.assertReply(c.cmd("MAIL FROM:<a@example.test>"), 250, "2.1.0", msg="MAIL %d" % i)
+            self.assertReply(c.cmd("RSET"), 250)
+        r = c.cmd("MAIL FROM:<a@example.test>")
+        self.assertReply(r, 421, "4.4.2")
+        self.assertIn("limit 3", r.last)
+        self.assertTrue(c.is_closed())
+        # Another source has its own window.
+        c = self.session()
+        self.assertReply(c.cmd("MAIL FROM:<a@example.test>"), 250, "2.1.0")
+
+
+class HelperExample(EventServerTestCase):
+    """The limit plugin in plugin.hpp's opening comment, built from
+    tests/fixtures/example/example_limit_rcpt.cpp, works as documented."""
+    server_kwargs = dict(loads=list(PLUGINS) + ["example-limit-rcpt"],
+                         plugin_dirs=[PLUGIN_DIR, TEST_PLUGIN_DIR],
+                         extra_sections={"example-limit-rcpt": {"max": 2}})
+
+    def test_comment_and_fixture_are_the_same_code(self):
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        with open(os.path.join(root, "tests", "fixtures", "example", "example_limit_rcpt.cpp")) as f:
+            src = f.read()
+        code = src[src.index("#include <mailfw/plugin.hpp>"):].rstrip("\n").split("\n")
+        with open(os.path.join(root, "sdk", "include", "mailfw", "plugin.hpp")) as f:
+            header = f.read()
+        self.assertIn("\n".join(("//   " + l).rstrip() for l in code), header)
+
+    def test_third_recipient_gets_452(self):
+        c = self.session()
+        self.assertReply(c.cmd("MAIL FROM:<a@example.test>"), 250)
+        self.assertReply(c.cmd("RCPT TO:<r1@example.test>"), 250)
+        self.assertReply(c.cmd("RCPT TO:<r2@example.test>"), 250)
+        r = c.cmd("RCPT TO:<r3@example.test>")
+        self.assertReply(r, 452, "4.5.3")
+        self.assertEqual(r.last, "452 4.5.3 Too many recipients (limit 2)")
+        self.wait_for_log("TooManyRecipients")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -84,3 +84,25 @@ TEST(Counters, RateKeysAreBounded) {
     for (size_t i = 0; i < 16; ++i) full.rate_hit_at("b-" + std::to_string(i), 1000, 1, 5000);
     EXPECT_LE(full.rate_keys(), 64u * 16 - 63);  // at least one shard was swept clean
 }
+
+TEST(Counters, ExpireAfterTheirTtlFromTheLastUpdate) {
+    Counters c;
+    EXPECT_EQ(c.add_at("k", 2, 100, 1000), 2);
+    EXPECT_EQ(c.add_at("k", 1, 100, 1050), 3);  // refreshed: expires at 1150
+    EXPECT_EQ(c.value_at("k", 1149), 3);
+    EXPECT_EQ(c.value_at("k", 1150), 0);
+    EXPECT_EQ(c.add_at("k", 1, 100, 1200), 1);  // starts again from 0
+    EXPECT_EQ(c.add_at("forever", 1, 0, 1000), 1);
+    EXPECT_EQ(c.value_at("forever", 1000 + 86400000ull * 365), 1);
+}
+
+TEST(Counters, ExpiredCountersAreSweptAway) {
+    Counters c;
+    for (int i = 0; i < 5000; ++i) c.add_at("k" + std::to_string(i), 1, 10, 1000);
+    // Later adds (past the expiry) sweep the expired keys of their shard.
+    for (int i = 0; i < 70000; ++i) {  // spread over every shard, leaving nothing behind
+        c.add_at("f" + std::to_string(i), 1, 0, 2000);
+        c.add_at("f" + std::to_string(i), -1, 0, 2000);
+    }
+    EXPECT_LT(c.counter_keys(), 100u);
+}

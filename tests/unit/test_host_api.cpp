@@ -2,8 +2,12 @@
 // a fake session behind the opaque handle.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <cstring>
 
+#include "plugin/counter_backend.hpp"
 #include "plugin/host_handle.hpp"
 #include "plugin/plugin_host.hpp"
 #include "plugin/session_handle.hpp"
@@ -43,6 +47,9 @@ struct FakeSession : mailfw_session {
         prepended = field;
         return MAILFW_OK;
     }
+    void post_to_plugins(std::function<void()> call) override { posted.push_back(std::move(call)); }
+    PluginHost* plugin_host() override { return PluginHost::live(); }
+    std::vector<std::function<void()>> posted;
     std::string prepended;
 
     std::string address = "192.0.2.7";
@@ -224,12 +231,72 @@ TEST(HostApi, CompletionsForward) {
 }
 
 TEST(HostApi, CountersAndRates) {
-    EXPECT_EQ(api()->counter_add(nullptr, "test-api-conn", 13, 1), 1);
-    EXPECT_EQ(api()->counter_add(nullptr, "test-api-conn", 13, 2), 3);
-    EXPECT_EQ(api()->counter_add(nullptr, "test-api-conn", 13, -3), 0);
-    EXPECT_EQ(api()->rate_hit(nullptr, "test-api-rate", 13, 60000, 1), 1u);
-    EXPECT_EQ(api()->rate_hit(nullptr, "test-api-rate", 13, 60000, 4), 5u);
-    EXPECT_EQ(api()->rate_hit(nullptr, "test-api-rate", 13, 60000, 0), 5u);
+    Handle h, other;
+    other.host.plugin = "q";
+    auto backend = make_counter_backend("local");
+    h.host.counters = other.host.counters = backend.get();
+    EXPECT_EQ(api()->counter_add(&h.host, "conn", 4, 1), 1);
+    EXPECT_EQ(api()->counter_add(&h.host, "conn", 4, 2), 3);
+    EXPECT_EQ(api()->counter_add(&other.host, "conn", 4, 5), 5);  // a key space per plugin
+    EXPECT_EQ(api()->counter_add(&h.host, "conn", 4, -3), 0);
+    EXPECT_EQ(api()->rate_hit(&h.host, "rate", 4, 60000, 1), 1u);
+    EXPECT_EQ(api()->rate_hit(&h.host, "rate", 4, 60000, 4), 5u);
+    EXPECT_EQ(api()->rate_hit(&h.host, "rate", 4, 60000, 0), 5u);
+    EXPECT_EQ(api()->rate_hit(&other.host, "rate", 4, 60000, 0), 0u);
+    EXPECT_EQ(api()->counter_add(nullptr, "conn", 4, 1), 0);  // no host: no counters
+}
+
+TEST(HostApi, CounterUpdateHasAStatusAndExpiry) {
+    Handle h;
+    int64_t v = 0;
+    uint64_t n = 0;
+    EXPECT_EQ(api()->counter_update(&h.host, "k", 1, 1, 0, &v), MAILFW_UNAVAILABLE);  // backend down
+    EXPECT_EQ(api()->rate_update(&h.host, "k", 1, 1000, 1, &n), MAILFW_UNAVAILABLE);
+    auto backend = make_counter_backend("local");
+    h.host.counters = backend.get();
+    EXPECT_EQ(api()->counter_update(&h.host, "k", 1, 2, 50, &v), MAILFW_OK);
+    EXPECT_EQ(v, 2);
+    EXPECT_EQ(api()->counter_update(&h.host, "k", 1, 1, 50, &v), MAILFW_OK);
+    EXPECT_EQ(v, 3);
+    std::this_thread::sleep_for(std::chrono::milliseconds(80));
+    EXPECT_EQ(api()->counter_update(&h.host, "k", 1, 0, 50, &v), MAILFW_OK);
+    EXPECT_EQ(v, 0);  // expired 50 ms after its last update
+    EXPECT_EQ(api()->rate_update(&h.host, "r", 1, 60000, 3, &n), MAILFW_OK);
+    EXPECT_EQ(n, 3u);
+    EXPECT_EQ(api()->counter_update(&h.host, "k", 1, 1, 0, nullptr), MAILFW_INVALID);
+}
+
+TEST(HostApi, AsyncCountersAnswerOnTheSessionOrDirectly) {
+    Handle h;
+    auto backend = make_counter_backend("local");
+    h.host.counters = backend.get();
+    struct Got {
+        int status = -1;
+        int64_t value = -1;
+    } got;
+    auto done = [](void* ud, int status, int64_t value) {
+        auto* g = static_cast<Got*>(ud);
+        g->status = status;
+        g->value = value;
+    };
+    // Without a session the answer comes where the backend gives it.
+    EXPECT_EQ(api()->counter_update_async(&h.host, nullptr, "a", 1, 4, 0, done, &got), MAILFW_OK);
+    EXPECT_EQ(got.status, MAILFW_OK);
+    EXPECT_EQ(got.value, 4);
+    // With one it is posted to the session (its strand), not called inline.
+    FakeSession s;
+    got = {};
+    EXPECT_EQ(api()->rate_update_async(&h.host, &s, "b", 1, 60000, 2, done, &got), MAILFW_OK);
+    EXPECT_EQ(got.status, -1);
+    ASSERT_EQ(s.posted.size(), 1u);
+    s.posted[0]();
+    EXPECT_EQ(got.status, MAILFW_OK);
+    EXPECT_EQ(got.value, 2);
+    // A backend that is down answers UNAVAILABLE, still through done.
+    h.host.counters = nullptr;
+    EXPECT_EQ(api()->counter_update_async(&h.host, nullptr, "a", 1, 1, 0, done, &got), MAILFW_OK);
+    EXPECT_EQ(got.status, MAILFW_UNAVAILABLE);
+    EXPECT_EQ(api()->counter_update_async(&h.host, nullptr, "a", 1, 1, 0, nullptr, &got), MAILFW_INVALID);
 }
 
 TEST(HostApi, CredentialsWithoutAHost) {

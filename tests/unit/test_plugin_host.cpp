@@ -250,7 +250,7 @@ TEST(PluginHost, LoadsAndIndexesWhatAPluginProvides) {
     const mailfw_host* handle = host.host_handle("fixture-keys");
     ASSERT_NE(handle, nullptr);
     EXPECT_EQ(handle->plugin, "fixture-keys");
-    EXPECT_EQ(handle->owner, &host);
+    EXPECT_EQ(handle->counters, &host.counters());
     EXPECT_EQ(host.host_handle("nope"), nullptr);
 }
 

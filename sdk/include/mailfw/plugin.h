@@ -243,6 +243,8 @@ typedef enum mailfw_rcpt_decision {
 
 typedef void (*mailfw_timer_fn)(void *user_data, uint64_t timer_id);
 typedef void (*mailfw_user_fn)(void *user_data, const char *user, size_t len);
+/* (1.1) The answer of an asynchronous counter call. */
+typedef void (*mailfw_counter_fn)(void *user_data, int status, int64_t value);
 
 typedef struct mailfw_host_api {
     size_t struct_size;
@@ -321,8 +323,9 @@ typedef struct mailfw_host_api {
     /* Counters for limits. counter_add returns the new value of a named
      * counter (e.g. connections from one IP). rate_hit records `hits` at the
      * current time and returns how many hits the key has within the last
-     * `window_ms`. Local to this process now; a shared backend may replace
-     * them without plugins noticing. */
+     * `window_ms`. Since 1.1 every plugin has its own key space (the host
+     * prefixes the plugin's name), and these two answer 0 when the counter
+     * backend cannot; the 1.1 slots below say so with a status. */
     int64_t (*counter_add)(mailfw_host *host, const char *key,
                            size_t key_len, int64_t delta);
     uint64_t (*rate_hit)(mailfw_host *host, const char *key, size_t key_len,
@@ -352,6 +355,32 @@ typedef struct mailfw_host_api {
      * LF, no NUL, at most 998 octets a line) or outside those hooks. */
     int (*header_prepend)(mailfw_session *session, const char *field,
                           size_t len);
+
+    /* (1.1) The counter service ([server] counters = local now; a shared
+     * backend such as Redis later), with a status. Keys are the plugin's
+     * own (a key space per plugin). ttl_ms > 0: the counter is forgotten
+     * that long after its last update; 0: never. MAILFW_OK with *value /
+     * *count set, or MAILFW_UNAVAILABLE when the backend cannot answer: the
+     * plugin decides whether to fail open or answer 4xx. The synchronous
+     * forms never wait on a network backend (it answers UNAVAILABLE there). */
+    int (*counter_update)(mailfw_host *host, const char *key, size_t key_len,
+                          int64_t delta, uint64_t ttl_ms, int64_t *value);
+    int (*rate_update)(mailfw_host *host, const char *key, size_t key_len,
+                       uint64_t window_ms, uint32_t hits, uint64_t *count);
+    /* The same, answered later through done(user_data, status, value): on
+     * the session's strand when `session` is given (typically while the
+     * handler waits with MAILFW_PENDING), never after the session ended (an
+     * answer still out then is dropped: free user_data in
+     * connection_close); on any thread without a session. MAILFW_OK when
+     * the request was taken, else MAILFW_INVALID and done is not called. */
+    int (*counter_update_async)(mailfw_host *host, mailfw_session *session,
+                                const char *key, size_t key_len,
+                                int64_t delta, uint64_t ttl_ms,
+                                mailfw_counter_fn done, void *user_data);
+    int (*rate_update_async)(mailfw_host *host, mailfw_session *session,
+                             const char *key, size_t key_len,
+                             uint64_t window_ms, uint32_t hits,
+                             mailfw_counter_fn done, void *user_data);
 } mailfw_host_api;
 
 /* ------------------------------------------------------------------------ */

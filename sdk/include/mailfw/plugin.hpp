@@ -16,6 +16,49 @@
 //   static const mailfw_plugin plugin = mailfw::plugin_descriptor<Instance>(
 //       "x-echo", "1.0.0", "echoes", nullptr, 0, mechs, 1);
 //   MAILFW_PLUGIN(plugin)
+//
+// A whole limit plugin (TooManyRecipients, MS-OXSMTP), using only this helper
+// (built and tested as tests/fixtures/example/example_limit_rcpt.cpp):
+//
+//   #include <mailfw/plugin.hpp>
+//
+//   #include <string>
+//
+//   namespace {
+//   constexpr mailfw_config_key keys[] = {
+//       mailfw::config_key("max", MAILFW_KEY_INT, "200", "recipients per message")};
+//
+//   struct Instance : mailfw::PluginInstance {
+//       explicit Instance(mailfw::Host h)
+//           : PluginInstance(h), max(h.config_number("max").value_or(200)),
+//             text("Too many recipients (limit " + std::to_string(max) + ")") {}
+//       struct Connection {  // one per session; its calls never overlap
+//           Connection(Instance& i, mailfw_session* s) : inst(i), session(s) {}
+//           int on_event(const mailfw_event& e, mailfw_verdict& v, mailfw_completion*) {
+//               if (e.count < inst.max) return MAILFW_CONTINUE;  // count: accepted so far
+//               inst.host().log(MAILFW_LOG_INFO, "TooManyRecipients: " + inst.text, session);
+//               return mailfw::verdict(v, MAILFW_DENYSOFT, 452, "4.5.3", inst.text);
+//           }
+//           Instance& inst;
+//           mailfw_session* session;
+//       };
+//       const int64_t max;
+//       const std::string text;  // outlives on_event, as verdict texts must
+//   };
+//
+//   constexpr mailfw_event_handler events =
+//       mailfw::event_handler_table<Instance>(MAILFW_HOOK_BIT(MAILFW_HOOK_RCPT));
+//
+//   constexpr mailfw_plugin make_descriptor() {
+//       mailfw_plugin p = mailfw::plugin_descriptor<Instance>(
+//           "example-limit-rcpt", "1.0.0", "TooManyRecipients: 452 4.5.3", keys, 1);
+//       p.events = &events;
+//       return p;
+//   }
+//   constexpr mailfw_plugin descriptor = make_descriptor();
+//   }  // namespace
+//
+//   MAILFW_PLUGIN(descriptor)
 #ifndef MAILFW_PLUGIN_HPP
 #define MAILFW_PLUGIN_HPP
 
@@ -114,6 +157,81 @@ public:
         return info;
     }
 
+    // --- session services (plugin.h says from which calls)
+    // 0 when it could not be started.
+    uint64_t timer_start(mailfw_session* s, uint64_t delay_ms, mailfw_timer_fn fire, void* user_data) const noexcept {
+        return api_.timer_start ? api_.timer_start(s, delay_ms, fire, user_data) : 0;
+    }
+    void timer_cancel(mailfw_session* s, uint64_t id) const noexcept {
+        if (api_.timer_cancel && id) api_.timer_cancel(s, id);
+    }
+    // Sends the reply (when it has one) and closes the session; any thread.
+    void session_close(mailfw_session* s, uint32_t action, uint32_t code = 0, std::string_view enhanced = {},
+                       std::string_view text = {}) const noexcept {
+        mailfw_verdict v;
+        std::memset(&v, 0, sizeof v);
+        v.struct_size = sizeof v;
+        v.action = action;
+        v.code = code;
+        v.enhanced = str(enhanced);
+        v.text = str(text);
+        if (api_.session_close) api_.session_close(s, &v);
+    }
+    bool note_set(mailfw_session* s, int scope, std::string_view key, std::string_view value) const noexcept {
+        return api_.note_set && api_.note_set(s, scope, key.data(), key.size(), value.data(), value.size()) == MAILFW_OK;
+    }
+    std::optional<std::string> note_get(mailfw_session* s, int scope, std::string_view key) const {
+        const void* v = nullptr;
+        size_t n = 0;
+        if (!api_.note_get || api_.note_get(s, scope, key.data(), key.size(), &v, &n) != MAILFW_OK) return std::nullopt;
+        return std::string(static_cast<const char*>(v), n);
+    }
+    // Answers a PENDING event (any thread); MAILFW_INVALID when too late or twice.
+    int complete_event(mailfw_completion* later, uint32_t action, uint32_t code = 0, std::string_view enhanced = {},
+                       std::string_view text = {}, uint32_t delay_ms = 0) const noexcept {
+        mailfw_verdict v;
+        std::memset(&v, 0, sizeof v);
+        v.struct_size = sizeof v;
+        v.action = action;
+        v.code = code;
+        v.enhanced = str(enhanced);
+        v.text = str(text);
+        v.delay_ms = delay_ms;
+        return api_.complete_event ? api_.complete_event(later, &v) : MAILFW_INVALID;
+    }
+
+    // --- counters (a key space of this plugin's own; plugin.h)
+    // nullopt: the counter backend cannot answer now (fail open or defer).
+    std::optional<int64_t> counter_update(std::string_view key, int64_t delta, uint64_t ttl_ms = 0) const noexcept {
+        int64_t v = 0;
+        if (api_.counter_update)
+            return api_.counter_update(host_, key.data(), key.size(), delta, ttl_ms, &v) == MAILFW_OK
+                       ? std::optional<int64_t>(v)
+                       : std::nullopt;
+        if (!api_.counter_add) return std::nullopt;  // a 1.0 host: no status, no expiry
+        return api_.counter_add(host_, key.data(), key.size(), delta);
+    }
+    std::optional<uint64_t> rate_update(std::string_view key, uint64_t window_ms, uint32_t hits) const noexcept {
+        uint64_t n = 0;
+        if (api_.rate_update)
+            return api_.rate_update(host_, key.data(), key.size(), window_ms, hits, &n) == MAILFW_OK
+                       ? std::optional<uint64_t>(n)
+                       : std::nullopt;
+        if (!api_.rate_hit) return std::nullopt;
+        return api_.rate_hit(host_, key.data(), key.size(), window_ms, hits);
+    }
+    // Answered later through done(user_data, status, value) on the session's strand.
+    int counter_update_async(mailfw_session* s, std::string_view key, int64_t delta, uint64_t ttl_ms,
+                             mailfw_counter_fn done, void* user_data) const noexcept {
+        if (!api_.counter_update_async) return MAILFW_INVALID;
+        return api_.counter_update_async(host_, s, key.data(), key.size(), delta, ttl_ms, done, user_data);
+    }
+    int rate_update_async(mailfw_session* s, std::string_view key, uint64_t window_ms, uint32_t hits,
+                          mailfw_counter_fn done, void* user_data) const noexcept {
+        if (!api_.rate_update_async) return MAILFW_INVALID;
+        return api_.rate_update_async(host_, s, key.data(), key.size(), window_ms, hits, done, user_data);
+    }
+
 private:
     mailfw_host* host_;
     mailfw_host_api api_;
@@ -170,6 +288,51 @@ public:
 };
 using ServerExchange = SaslExchange;
 using ClientExchange = SaslExchange;
+
+// What a password mechanism needs from the host, as an interface its pure
+// exchange logic can take (and its unit tests can fake).
+class Credentials {
+public:
+    virtual ~Credentials() = default;
+    // A mailfw_status: OK, NOT_FOUND, DENIED, UNAVAILABLE, INVALID (a name
+    // the store refuses).
+    virtual int verify(std::string_view user, std::string_view password) = 0;
+    // May `authcid` act as `authzid`? MAILFW_OK or another status.
+    virtual int authorize(std::string_view authcid, std::string_view authzid) {
+        return authcid == authzid ? MAILFW_OK : MAILFW_DENIED;
+    }
+    // Once, before the step returns MAILFW_SASL_OK, with the identity that acts.
+    virtual void authenticated(std::string_view identity) = 0;
+};
+
+// Credentials through the host for one session: the stores answer, and the
+// identity is reported with `detail` (e.g. the mechanism's name).
+class HostCredentials final : public Credentials {
+public:
+    HostCredentials(const Host& host, mailfw_session* session, std::string detail)
+        : host_(host), session_(session), detail_(std::move(detail)) {}
+    int verify(std::string_view user, std::string_view password) override {
+        return host_.verify_password(session_, user, password);
+    }
+    int authorize(std::string_view authcid, std::string_view authzid) override {
+        return host_.authorize(session_, authcid, authzid);
+    }
+    void authenticated(std::string_view identity) override { host_.set_auth_identity(session_, identity, detail_); }
+
+private:
+    const Host& host_;
+    mailfw_session* session_;
+    std::string detail_;
+};
+
+// A client-chosen text as one printable line for a log message: control
+// characters and DEL become '?', and it is cut at `max` octets.
+inline std::string printable(std::string_view text, size_t max = 300) {
+    std::string out(text.substr(0, max));
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return out;
+}
 
 // The SASL result for a host verify_password() status, with a reason for
 // the log in `reason` (never sent to the client): the mapping every

@@ -1,6 +1,8 @@
 // RFC 4616: message = [authzid] UTF8NUL authcid UTF8NUL passwd, fields 1..255.
 #include "sasl-plain/plain_message.hpp"
 
+#include <mailfw/plugin.hpp>
+
 #include <gtest/gtest.h>
 
 namespace {
@@ -54,8 +56,8 @@ TEST(PlainMessage, ViewsPointIntoTheInput) {
 }
 
 TEST(PlainMessage, PrintableMasksControlCharacters) {
-    EXPECT_EQ(mailfw::sasl_plain::printable("a\r\nb\x7f"), "a??b?");
-    EXPECT_EQ(mailfw::sasl_plain::printable(std::string(300, 'x')).size(), 255u);
+    EXPECT_EQ(mailfw::printable("a\r\nb\x7f"), "a??b?");
+    EXPECT_EQ(mailfw::printable(std::string(300, 'x'), 255).size(), 255u);
 }
 
 }  // namespace
