@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 
+#include "plugin/crash_guard.hpp"
 #include "plugin/host_handle.hpp"
 #include "plugin/plugin_library.hpp"
 #include "util/printable.hpp"
@@ -165,6 +166,7 @@ void PluginHost::load_all(const ServerConfig& config, const ConfigFile& file) {
         char err[1024] = {};
         void* instance = nullptr;
         try {
+            CrashGuard guard("plugin " + name + " (" + p->lib.file.string() + ")");
             instance = p->lib.descriptor.create(p->host.get(), api(), err, sizeof err);
         } catch (...) {
             throw ConfigError(at + ": create() threw an exception; plugins must not let exceptions cross the ABI, "

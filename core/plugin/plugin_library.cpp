@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "plugin/abi.hpp"
+#include "plugin/elf_check.hpp"
 
 namespace mailfw {
 namespace {
@@ -145,7 +146,24 @@ std::vector<std::string> PluginLibrary::kinds() const {
     return out;
 }
 
+namespace {
+PluginLibrary load_checked(const std::filesystem::path& file, const mailfw_host_api* api);
+}
+
 PluginLibrary open_plugin_library(const std::filesystem::path& file, const mailfw_host_api* api) {
+    // A damaged file must be refused with a line, not kill us inside dlopen
+    // or while its descriptor is read: the structure first, then the whole
+    // load below rehearsed in a child process.
+    auto damaged = elf_file_problem(file);
+    if (!damaged) damaged = probe_load([&] { load_checked(file, api); });
+    if (damaged)
+        throw PluginRefusal("is damaged: " + *damaged + "; reinstall the plugin (or rebuild it) or remove the file "
+                            "from the plugin directory");
+    return load_checked(file, api);
+}
+
+namespace {
+PluginLibrary load_checked(const std::filesystem::path& file, const mailfw_host_api* api) {
     PluginLibrary p;
     p.file = file;
     std::error_code ec;
@@ -213,5 +231,6 @@ PluginLibrary open_plugin_library(const std::filesystem::path& file, const mailf
         throw PluginRefusal("its delivery has no deliver function; fix the plugin");
     return p;
 }
+}  // namespace
 
 }  // namespace mailfw

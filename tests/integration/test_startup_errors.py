@@ -1,14 +1,16 @@
 """Operator mistakes stop start-up with exit 1 and exactly one clear line on stderr."""
 
 import os
+import random
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
 import unittest
 
-from mailfw_harness import (MAILFWD, PLUGIN_DIR, TEST_PLUGIN_DIR, free_port, require_binaries,
+from mailfw_harness import (ADMIN, MAILFWD, PLUGIN_DIR, TEST_PLUGIN_DIR, free_port, require_binaries,
                             stderr_lines, test_certificate)
 
 GOOD = """\
@@ -207,6 +209,55 @@ class StartupErrors(unittest.TestCase):
         return self.write(GOOD.replace(
             "[server]\n", "[server]\nplugin_dir = %s\nplugin_dir = %s\n"
             % (PLUGIN_DIR, TEST_PLUGIN_DIR)).replace("load = sasl-plain", "load = sasl-plain" + extra))
+
+    # -- damaged plugin files: one line, never a crash inside dlopen --------------------------
+    def damaged_copy(self, damage):
+        """A plugin directory, searched first, holding a damaged copy of sasl-login."""
+        d = os.path.join(self.dir, "damaged")
+        os.makedirs(d, exist_ok=True)
+        so = os.path.join(d, "sasl-login.so")
+        shutil.copy(os.path.join(PLUGIN_DIR, "sasl-login.so"), so)
+        with open(so, "rb") as f:
+            data = bytearray(f.read())
+        damage(data)
+        with open(so, "wb") as f:
+            f.write(data)
+        return self.write(GOOD.replace("[server]\n", "[server]\nplugin_dir = %s\nplugin_dir = %s\n" % (d, PLUGIN_DIR))), d
+
+    def test_truncated_plugin_is_refused_with_one_line(self):
+        conf, d = self.damaged_copy(lambda b: b.__delitem__(slice(1000, None)))
+        msg = self.assertRefused(conf, r"plugin sasl-login", r"is damaged: truncated", r"reinstall")
+        self.assertIn(d, msg)
+        # mailfw-admin plugins lists it as damaged instead of dying of SIGBUS.
+        r = subprocess.run([ADMIN, "--config", conf, "plugins"], capture_output=True, text=True, timeout=30)
+        self.assertGreaterEqual(r.returncode, 0, "mailfw-admin died of signal %d" % -r.returncode)
+        self.assertIn("is damaged: truncated", r.stdout + r.stderr)
+
+    def test_damaged_dynamic_section_is_refused(self):
+        def wreck_dynamic(b):
+            phoff = struct.unpack_from("<Q", b, 0x20)[0]
+            phnum = struct.unpack_from("<H", b, 0x38)[0]
+            for i in range(phnum):
+                ptype, _flags, off, _va, _pa, filesz = struct.unpack_from("<IIQQQQ", b, phoff + 56 * i)
+                if ptype == 2:  # PT_DYNAMIC
+                    b[off:off + filesz] = b"\xff" * filesz
+        conf, _ = self.damaged_copy(wreck_dynamic)
+        self.assertRefused(conf, r"plugin sasl-login", r"is damaged")
+
+    def test_flipped_bytes_never_crash_start_up(self):
+        # 200 bytes flipped anywhere: refused with one line, or harmless
+        # (the flips missed anything the loader reads) -- never a signal.
+        for seed in range(1, 9):
+            def flip(b, seed=seed):
+                rnd = random.Random(seed)
+                for _ in range(200):
+                    k = rnd.randrange(64, len(b))
+                    b[k] ^= 0xFF
+            conf, _ = self.damaged_copy(flip)
+            rc, out, err = self.run_mailfwd("--config", conf, "--check-config")
+            self.assertGreaterEqual(rc, 0, "seed %d: mailfwd died of signal %d; stderr:\n%s" % (seed, -rc, err))
+            if rc != 0 and "sasl-login" in err and "is damaged" in err:
+                self.assertEqual(len(stderr_lines(err)), 1, "seed %d: %s" % (seed, err))
 
     def test_fixture_not_a_library(self):
         self.assertRefused(self.with_fixture_dir("not-a-library"), r"not-a-library")
