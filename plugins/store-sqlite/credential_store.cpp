@@ -6,26 +6,51 @@
 #include <mailfw/plugin.hpp>
 
 #include <ctime>
+#include <map>
 #include <vector>
 
 namespace mailfw::store_sqlite {
 
+namespace {
+constexpr int64_t kDummyRefreshSeconds = 60;
+}
+
 CredentialStore::CredentialStore(const std::string& path, uint32_t iterations,
                                  UserDatabase::Logger log)
-    : iterations_(iterations), log_(log), db_(path, std::move(log)) {}
+    : iterations_(iterations), dummy_iterations_(iterations), log_(log), db_(path, std::move(log)) {
+    refresh_dummy_cost();
+}
+
+void CredentialStore::refresh_dummy_cost() {
+    dummy_refreshed_s_.store(static_cast<int64_t>(std::time(nullptr)));
+    std::vector<std::string> hashes;
+    if (db_.password_hashes(hashes) != MAILFW_OK) return;
+    std::map<uint32_t, size_t> counts;
+    for (auto& h : hashes) {
+        if (auto parts = parse_hash(h)) ++counts[parts->iterations];
+        mailfw::wipe(h);
+    }
+    uint32_t mode = iterations_;
+    size_t best = 0;
+    for (const auto& [n, users] : counts)
+        if (users >= best) mode = n, best = users;  // a tie goes to the larger (slower) count
+    dummy_iterations_.store(mode);
+}
 
 int CredentialStore::verify(std::string_view user, std::string_view password) {
     std::string encoded;
     const int found = valid_user_name(user) ? db_.password_hash(user, encoded) : MAILFW_NOT_FOUND;
     if (found == MAILFW_NOT_FOUND) {
-        // Spend the time a real check takes, so timing does not tell which
-        // names exist.
-        dummy_check(password, iterations_);
+        // Spend the time a real check of a stored hash takes, so timing does
+        // not tell which names exist.
+        if (std::time(nullptr) - dummy_refreshed_s_.load() >= kDummyRefreshSeconds) refresh_dummy_cost();
+        dummy_check(password, dummy_iterations_.load());
         return MAILFW_NOT_FOUND;
     }
     if (found != MAILFW_OK) return found;
     switch (check_password(password, encoded)) {  // the slow part, outside the lock
         case HashCheck::Match:
+            upgrade_hash(user, password, encoded);
             return MAILFW_OK;
         case HashCheck::Mismatch:
             return MAILFW_DENIED;
@@ -36,6 +61,23 @@ int CredentialStore::verify(std::string_view user, std::string_view password) {
                                std::string(user) +
                                "\" is not $pbkdf2-sha256$...; set the password again with mailfw-admin");
     return MAILFW_UNAVAILABLE;
+}
+
+void CredentialStore::upgrade_hash(std::string_view user, std::string_view password, const std::string& encoded) {
+    // At a successful login the hash moves to the configured count (up or
+    // down), so a change of pbkdf2_iterations reaches every active user.
+    const auto parts = parse_hash(encoded);
+    if (!parts || parts->iterations == iterations_) return;
+    try {
+        const std::string fresh = hash_password(password, iterations_);
+        if (db_.replace_password(user, encoded, fresh) == MAILFW_OK) {
+            log_(MAILFW_LOG_INFO, "password hash of \"" + std::string(user) + "\" moved from " +
+                                      std::to_string(parts->iterations) + " to " + std::to_string(iterations_) +
+                                      " PBKDF2 rounds");
+        }
+    } catch (const std::exception& e) {
+        log_(MAILFW_LOG_WARNING, std::string("could not upgrade a password hash: ") + e.what());
+    }
 }
 
 int CredentialStore::lookup(std::string_view user, std::string_view property, std::string& value) {

@@ -8,6 +8,7 @@
 
 #include <mailfw/plugin.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -34,8 +35,18 @@ public:
 
     UserDatabase& database() noexcept { return db_; }
 
+    // The count an unknown user's dummy check uses: the one most stored
+    // hashes have, so "no such user" costs what a real check costs even
+    // after the configured count changed (refreshed every minute).
+    uint32_t dummy_iterations() const noexcept { return dummy_iterations_.load(); }
+    void refresh_dummy_cost();
+
 private:
+    void upgrade_hash(std::string_view user, std::string_view password, const std::string& encoded);
+
     uint32_t iterations_;
+    std::atomic<uint32_t> dummy_iterations_;
+    std::atomic<int64_t> dummy_refreshed_s_{0};
     UserDatabase::Logger log_;
     UserDatabase db_;
 };

@@ -233,6 +233,26 @@ int UserDatabase::list_users(std::vector<std::string>& names) {
     }
 }
 
+int UserDatabase::password_hashes(std::vector<std::string>& encoded) {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "SELECT password FROM users");
+    if (!st) return fail("read the password hashes");
+    for (;;) {
+        const int rc = st.step();
+        if (rc == SQLITE_DONE) return MAILFW_OK;
+        if (rc != SQLITE_ROW) return fail("read the password hashes");
+        encoded.push_back(st.column(0));
+    }
+}
+
+int UserDatabase::replace_password(std::string_view user, std::string_view expected, std::string_view encoded) {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "UPDATE users SET password = ? WHERE name = ? AND password = ?");
+    if (!st || !st.bind(1, encoded) || !st.bind(2, user) || !st.bind(3, expected)) return fail("upgrade a password hash");
+    if (st.step() != SQLITE_DONE) return fail("upgrade a password hash");
+    return sqlite3_changes(db_) > 0 ? MAILFW_OK : MAILFW_NOT_FOUND;
+}
+
 int UserDatabase::set_property(std::string_view user, std::string_view name, std::string_view value) {
     std::lock_guard lock(mutex_);
     Statement st(db_, "INSERT OR REPLACE INTO user_properties(name, property, value) VALUES(?, ?, ?)");

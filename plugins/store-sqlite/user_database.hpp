@@ -39,6 +39,10 @@ public:
     int property(std::string_view user, std::string_view name, std::string& value);
     int authorization(std::string_view authcid, std::string_view authzid);  // OK / NOT_FOUND
     int list_users(std::vector<std::string>& names);  // sorted bytewise
+    int password_hashes(std::vector<std::string>& encoded);  // every user's, any order
+    // Sets the hash only while it still is `expected` (another process, e.g.
+    // mailfw-admin, may have changed it meanwhile): OK or NOT_FOUND.
+    int replace_password(std::string_view user, std::string_view expected, std::string_view encoded);
 
     // Administration helpers for properties and proxy rights (tests, tools).
     int set_property(std::string_view user, std::string_view name, std::string_view value);

@@ -92,12 +92,46 @@ TEST(StoreSqlite, PasswordsAreStoredHashedWithTheConfiguredCount) {
     EXPECT_EQ(stored.find("hunter2"), std::string::npos);
     EXPECT_NE(query(path, "SELECT created FROM users WHERE name='alice'"), "0");
 
-    // A new count applies to new passwords; the old hash still verifies.
-    CredentialStore store(path, 2000, quiet);
-    EXPECT_EQ(store.verify("alice", "hunter2"), MAILFW_OK);
+    // A new count applies to new passwords; the old hash still verifies and
+    // moves to the new count at that successful login.
+    Logs logs;
+    CredentialStore store(path, 2000, logs.sink());
     ASSERT_EQ(store.user_set(MAILFW_USER_CREATE, "bob", "pw"), MAILFW_OK);
     EXPECT_EQ(query(path, "SELECT password FROM users WHERE name='bob'").rfind("$pbkdf2-sha256$2000$", 0), 0u);
-    EXPECT_EQ(query(path, "SELECT password FROM users WHERE name='alice'"), stored);
+    EXPECT_EQ(store.verify("alice", "wrong"), MAILFW_DENIED);
+    EXPECT_EQ(query(path, "SELECT password FROM users WHERE name='alice'"), stored);  // only on success
+    EXPECT_EQ(store.verify("alice", "hunter2"), MAILFW_OK);
+    const std::string upgraded = query(path, "SELECT password FROM users WHERE name='alice'");
+    EXPECT_EQ(upgraded.rfind("$pbkdf2-sha256$2000$", 0), 0u) << upgraded;
+    EXPECT_EQ(store.verify("alice", "hunter2"), MAILFW_OK);
+    ASSERT_FALSE(logs.lines.empty());
+    EXPECT_NE(logs.lines.back().find("moved from 1234 to 2000"), std::string::npos);
+}
+
+TEST(StoreSqlite, UnknownUsersCostWhatMostStoredHashesCost) {
+    // After lowering pbkdf2_iterations the stored hashes still have the old
+    // count: the dummy check for an unknown user must take as long as theirs.
+    TempDir dir;
+    const std::string path = dir / "users.db";
+    {
+        CredentialStore old(path, 3000, quiet);
+        for (const char* u : {"a", "b", "c"}) ASSERT_EQ(old.user_set(MAILFW_USER_CREATE, u, "pw"), MAILFW_OK);
+    }
+    {
+        CredentialStore other(path, 1000, quiet);
+        ASSERT_EQ(other.user_set(MAILFW_USER_CREATE, "d", "pw"), MAILFW_OK);
+    }
+    CredentialStore store(path, 1000, quiet);
+    EXPECT_EQ(store.dummy_iterations(), 3000u);  // three users at 3000, one at 1000
+    EXPECT_EQ(store.verify("ghost", "pw"), MAILFW_NOT_FOUND);
+    // As users log in their hashes move to 1000, and so does the dummy cost.
+    for (const char* u : {"a", "b"}) EXPECT_EQ(store.verify(u, "pw"), MAILFW_OK);
+    store.refresh_dummy_cost();
+    EXPECT_EQ(store.dummy_iterations(), 1000u);
+    // With no users yet the configured count is used.
+    TempDir empty;
+    CredentialStore fresh(empty / "users.db", 4321, quiet);
+    EXPECT_EQ(fresh.dummy_iterations(), 4321u);
 }
 
 TEST(StoreSqlite, BadNamesAreInvalidForAdministrationAndUnknownForLogin) {
