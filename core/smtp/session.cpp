@@ -109,7 +109,7 @@ asio::awaitable<void> Session::run() {
     bool proceed = true;
     if (ctx_->listener->tls == TlsMode::implicit) proceed = co_await start_tls();
     if (proceed && ctx_->registry->shutting_down()) {
-        co_await goodbye(Reply(421, "4.3.2", host + " Service shutting down, try again later"));
+        co_await end_session(Reply(421, "4.3.2", host + " Service shutting down, try again later"), "shutting down");
         proceed = false;
     }
     if (proceed) {
@@ -123,15 +123,19 @@ asio::awaitable<void> Session::run() {
         }
         proceed = open_;
     }
-    if (proceed && !greeting_refused_) co_await send(Reply(220, "", host + " ESMTP mailfw ready"));
+    if (proceed && phase_ == Phase::greeting) co_await send(Reply(220, "", host + " ESMTP mailfw ready"));
 
     while (proceed && open_) {
         if (close_requested_) {
-            if (close_reply_) co_await goodbye(*close_reply_);
+            if (close_reply_)
+                co_await end_session(*close_reply_, "closed by a plugin");
+            else
+                end_session_silently("closed by a plugin");
             break;
         }
         if ((shutdown_requested_ && !txn_) || forced_) {
-            co_await goodbye(Reply(421, "4.3.2", host + " Service shutting down, closing connection"));
+            co_await end_session(Reply(421, "4.3.2", host + " Service shutting down, closing connection"),
+                                 "shutting down");
             break;
         }
         reading_command_ = true;
@@ -141,8 +145,8 @@ asio::awaitable<void> Session::run() {
         if (in.status == ReadStatus::closed) {
             if (close_requested_) continue;  // handled at the top of the loop
             if (timed_out_) {
-                log::write(log::Level::info, "idle timeout", id_, client_);
-                co_await goodbye(Reply(421, "4.4.2", host + " Timeout waiting for a command, closing connection"));
+                co_await end_session(Reply(421, "4.4.2", host + " Timeout waiting for a command, closing connection"),
+                                     "idle timeout");
             } else if ((shutdown_requested_ && !txn_) || forced_) {
                 // Our cancel (notify_shutdown spares a transaction in flight,
                 // so with one open this was the client leaving: a second
@@ -179,10 +183,12 @@ asio::awaitable<void> Session::run() {
             const bool rejected = co_await hook_rejects(ev);
             if (rejected) continue;
         }
-        co_await dispatch(cmd, in.line);
+        co_await dispatch(cmd);
         if (cmd.verb == Verb::auth) wipe(in.line);  // may hold an initial response
     }
 
+    // Teardown, whatever ended the session.
+    set_phase(Phase::closing);
     co_await flush();
     reset_transaction();
     if (connect_announced_ && events_->wants(MAILFW_HOOK_DISCONNECT)) {
@@ -200,53 +206,79 @@ asio::awaitable<void> Session::run() {
     log::write(log::Level::info, "disconnect after " + std::to_string(commands_) + " commands", id_, client_);
 }
 
-asio::awaitable<void> Session::dispatch(const Command& cmd, std::string_view) {
-    // An if-chain, not a switch: g++ 12 miscompiles co_await inside switch
-    // cases (the callee's frame is resumed with a corrupt state).
-    const auto& host = ctx_->server->hostname;
-    const Verb v = cmd.verb;
-    if (greeting_refused_ && v != Verb::quit) {
-        // RFC 5321 §3.1: after a 554 (or 4xx) greeting only QUIT is served.
-        co_await send(Reply(503, "5.5.1", "No service here; send QUIT"));
+Session::Handler Session::handler_for(Verb v) {
+    // The command table: one handler per verb; when each may run is the
+    // phase table's business (session_state.cpp).
+    static constexpr std::pair<Verb, Handler> kHandlers[] = {
+        {Verb::helo, &Session::cmd_ehlo},     {Verb::ehlo, &Session::cmd_ehlo},
+        {Verb::mail, &Session::cmd_mail},     {Verb::rcpt, &Session::cmd_rcpt},
+        {Verb::data, &Session::cmd_data},     {Verb::bdat, &Session::cmd_bdat},
+        {Verb::auth, &Session::cmd_auth},     {Verb::starttls, &Session::cmd_starttls},
+        {Verb::rset, &Session::cmd_rset},     {Verb::noop, &Session::cmd_noop},
+        {Verb::quit, &Session::cmd_quit},     {Verb::vrfy, &Session::cmd_vrfy},
+        {Verb::expn, &Session::cmd_expn},     {Verb::help, &Session::cmd_help},
+    };
+    for (const auto& [verb, handler] : kHandlers)
+        if (verb == v) return handler;
+    return &Session::cmd_unknown;
+}
+
+SessionFacts Session::facts() const {
+    SessionFacts f;
+    f.esmtp = esmtp_;
+    f.authenticated = !auth_user_.empty();
+    f.auth_required = ctx_->listener->auth_required;
+    f.has_recipients = txn_ && !txn_->rcpts.empty();
+    f.rcpt_attempted = txn_ && txn_->rcpt_attempted;
+    return f;
+}
+
+void Session::set_phase(Phase p) {
+    if (p == phase_) return;
+    log::write(log::Level::debug, std::string("phase ") + phase_name(phase_) + " -> " + phase_name(p), id_, client_);
+    phase_ = p;
+}
+
+asio::awaitable<void> Session::dispatch(const Command& cmd) {
+    // BDAT reads its chunk even when refused (RFC 3030 §2): it checks itself.
+    if (cmd.verb != Verb::bdat) {
+        std::optional<Reply> refusal = command_refusal(cmd.verb, phase_, facts());
+        if (refusal) {
+            co_await send(std::move(*refusal));
+            co_return;
+        }
+    }
+    // The awaitable is bound to a local first (the coroutine rules at the top of session.hpp).
+    awaitable<void> op = (this->*handler_for(cmd.verb))(cmd);
+    co_await std::move(op);
+}
+
+asio::awaitable<void> Session::cmd_rset(const Command& cmd) {
+    if (!cmd.args.empty()) {
+        co_await send(Reply(501, "5.5.4", "Syntax: RSET takes no parameters"));
         co_return;
     }
-    if (v == Verb::helo || v == Verb::ehlo) {
-        co_await cmd_ehlo(cmd);
-    } else if (v == Verb::mail) {
-        co_await cmd_mail(cmd);
-    } else if (v == Verb::rcpt) {
-        co_await cmd_rcpt(cmd);
-    } else if (v == Verb::data) {
-        co_await cmd_data(cmd);
-    } else if (v == Verb::bdat) {
-        co_await cmd_bdat(cmd);
-    } else if (v == Verb::auth) {
-        co_await cmd_auth(cmd);
-    } else if (v == Verb::starttls) {
-        co_await cmd_starttls(cmd);
-    } else if (v == Verb::rset) {
-        if (!cmd.args.empty()) {
-            co_await send(Reply(501, "5.5.4", "Syntax: RSET takes no parameters"));
-        } else {
-            reset_transaction();
-            co_await send(Reply(250, "2.0.0", "Reset state"));
-        }
-    } else if (v == Verb::noop) {
-        co_await send(Reply(250, "2.0.0", "OK"));
-    } else if (v == Verb::quit) {
-        co_await goodbye(Reply(221, "2.0.0", host + " closing connection"));
-    } else if (v == Verb::vrfy) {
-        if (cmd.args.empty())
-            co_await send(Reply(501, "5.5.4", "Syntax: VRFY <address>"));
-        else  // RFC 5321 §3.5.3: 252 when we will not verify but will accept
-            co_await send(Reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"));
-    } else if (v == Verb::expn) {
-        co_await send(Reply(502, "5.5.1", "EXPN not supported"));
-    } else if (v == Verb::help) {
-        co_await cmd_help();
-    } else {
-        co_await send(Reply(500, "5.5.1", "Command unrecognized"));
-    }
+    reset_transaction();
+    co_await send(Reply(250, "2.0.0", "Reset state"));
+}
+
+asio::awaitable<void> Session::cmd_noop(const Command&) { co_await send(Reply(250, "2.0.0", "OK")); }
+
+asio::awaitable<void> Session::cmd_quit(const Command&) {
+    co_await end_session(Reply(221, "2.0.0", ctx_->server->hostname + " closing connection"), "QUIT");
+}
+
+asio::awaitable<void> Session::cmd_vrfy(const Command& cmd) {
+    if (cmd.args.empty())
+        co_await send(Reply(501, "5.5.4", "Syntax: VRFY <address>"));
+    else  // RFC 5321 §3.5.3: 252 when we will not verify but will accept
+        co_await send(Reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"));
+}
+
+asio::awaitable<void> Session::cmd_expn(const Command&) { co_await send(Reply(502, "5.5.1", "EXPN not supported")); }
+
+asio::awaitable<void> Session::cmd_unknown(const Command&) {
+    co_await send(Reply(500, "5.5.1", "Command unrecognized"));
 }
 
 asio::awaitable<void> Session::cmd_ehlo(const Command& cmd) {
@@ -265,6 +297,7 @@ asio::awaitable<void> Session::cmd_ehlo(const Command& cmd) {
     }
     helo_ = std::string(cmd.args);
     esmtp_ = ehlo;
+    set_phase(Phase::ready);
     std::string greeting = ctx_->server->hostname + " Hello " + helo_ + " [" + remote_ip_ + "]";
     if (!ehlo) {
         co_await send(Reply(250, "", greeting));
@@ -333,10 +366,12 @@ asio::awaitable<void> Session::cmd_starttls(const Command& cmd) {
                    "discarded " + std::to_string(buffered().size()) + " bytes pipelined after STARTTLS", id_, client_);
         consume(buffered().size());
     }
-    const bool secured = co_await start_tls();
-    if (!secured) co_return;
-    // RFC 3207 §4.2: the session starts over; the client must EHLO again.
     reset_transaction();
+    set_phase(Phase::tls_handshake);
+    const bool secured = co_await start_tls();
+    if (!secured) co_return;  // start_tls ended the session
+    // RFC 3207 §4.2: the session starts over; the client must EHLO again.
+    set_phase(Phase::greeting);
     helo_.clear();
     esmtp_ = false;
     auth_user_.clear();
@@ -344,7 +379,7 @@ asio::awaitable<void> Session::cmd_starttls(const Command& cmd) {
     auth_detail_.clear();
 }
 
-asio::awaitable<void> Session::cmd_help() {
+asio::awaitable<void> Session::cmd_help(const Command&) {
     std::vector<std::string> lines;  // (built first: g++ 12 mishandles braced lists in co_await)
     lines.emplace_back("mailfw; commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY");
     lines.emplace_back("HELP STARTTLS AUTH; see RFC 5321");
@@ -362,7 +397,7 @@ asio::awaitable<bool> Session::act_on(const Verdict& v, uint32_t hook) {
     log::write(log::Level::info, "hook " + std::to_string(hook) + " stopped by " + v.plugin, id_, client_);
     if (v.action == MAILFW_DISCONNECT) {
         co_await flush();
-        open_ = false;
+        end_session_silently("disconnected by a plugin");
         co_return true;
     }
     Reply r = reply_for(v);
@@ -373,7 +408,7 @@ asio::awaitable<bool> Session::act_on(const Verdict& v, uint32_t hook) {
         co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     if (v.closes())
-        co_await goodbye(std::move(r));
+        co_await end_session(std::move(r), "closed by a plugin's verdict");
     else
         co_await send(std::move(r));
     co_return true;
@@ -387,10 +422,10 @@ asio::awaitable<void> Session::refuse_at_connect(const Verdict& v) {
     log::write(log::Level::info, "connection refused at connect by " + v.plugin, id_, client_);
     if (v.closes()) {
         if (v.action == MAILFW_DISCONNECT) {
-            open_ = false;
+            end_session_silently("disconnected at connect by a plugin");
             co_return;
         }
-        co_await goodbye(reply_for(v));
+        co_await end_session(reply_for(v), "refused at connect by a plugin");
         co_return;
     }
     Verdict greeting = v;
@@ -400,17 +435,25 @@ asio::awaitable<void> Session::refuse_at_connect(const Verdict& v) {
         boost::system::error_code ec;
         co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
-    greeting_refused_ = true;
+    set_phase(Phase::refused);
     co_await send(reply_for(greeting));
 }
 
-asio::awaitable<void> Session::goodbye(Reply r) {
-    co_await send(std::move(r));
+asio::awaitable<void> Session::end_session(Reply last, const char* why) {
+    co_await send(std::move(last));
     co_await flush();
+    end_session_silently(why);
+}
+
+void Session::end_session_silently(const char* why) {
+    if (phase_ != Phase::closing)
+        log::write(log::Level::info, std::string("closing (") + why + ") in phase " + phase_name(phase_), id_, client_);
+    set_phase(Phase::closing);
     open_ = false;
 }
 
 void Session::reset_transaction() {
+    if (phase_ == Phase::transaction || phase_ == Phase::data) set_phase(helo_.empty() ? Phase::greeting : Phase::ready);
     if (!txn_) return;
     events_->close_transaction();
     txn_.reset();  // removes the spool file of an unfinished message

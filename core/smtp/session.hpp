@@ -28,7 +28,9 @@
 #include "smtp/header_scanner.hpp"
 #include "smtp/line_ending_check.hpp"
 #include "smtp/reply.hpp"
+#include "smtp/session_state.hpp"
 #include "spool/spool_file.hpp"
+#include "util/secret.hpp"
 
 namespace mailfw::smtp {
 
@@ -97,21 +99,52 @@ private:
 
     // ---- the command loop (session.cpp)
     awaitable<void> run();
-    awaitable<void> dispatch(const Command& cmd, std::string_view line);
+    // The one dispatcher: the phase table (session_state.hpp) refuses what
+    // is out of sequence, the command table (kHandlers) runs the rest.
+    awaitable<void> dispatch(const Command& cmd);
+    SessionFacts facts() const;
+    void set_phase(Phase p);
+    using Handler = awaitable<void> (Session::*)(const Command&);
+    static Handler handler_for(Verb v);
     awaitable<void> cmd_ehlo(const Command& cmd);
     awaitable<void> cmd_starttls(const Command& cmd);
-    awaitable<void> cmd_help();
+    awaitable<void> cmd_help(const Command& cmd);
+    awaitable<void> cmd_rset(const Command& cmd);
+    awaitable<void> cmd_noop(const Command& cmd);
+    awaitable<void> cmd_quit(const Command& cmd);
+    awaitable<void> cmd_vrfy(const Command& cmd);
+    awaitable<void> cmd_expn(const Command& cmd);
+    awaitable<void> cmd_unknown(const Command& cmd);
     std::vector<std::string> ehlo_keywords() const;
     bool mechanism_usable(const ServerMech& m) const;
     awaitable<bool> hook_rejects(mailfw_event ev);  // sends the reply; true: stop
     awaitable<bool> act_on(const Verdict& v, uint32_t hook);  // the same for a verdict in hand
     awaitable<void> refuse_at_connect(const Verdict& v);
-    awaitable<void> goodbye(Reply r);               // reply, then close
+    // The one way a session ends: the last reply (if any) goes out, the
+    // reason is logged, the phase becomes closing and the loop stops; run()
+    // then tears down (DISCONNECT, timers, lingering close).
+    awaitable<void> end_session(Reply last, const char* why);
+    void end_session_silently(const char* why);
     void reset_transaction();
-    bool wants_close() const { return close_requested_ || !open_; }
 
-    // ---- AUTH (session_auth.cpp)
+    // ---- AUTH (session_auth.cpp), in steps
+    struct AuthRequest {
+        const ServerMech* mech = nullptr;
+        std::string mechanism_upper;
+        size_t line_limit = 0;  // the mechanism's, CRLF excluded
+        bool had_initial_response = false;
+        bool relaxed = false;  // "334 <MECH> supported" for an empty first challenge
+        SecretString input;    // the next client data for the mechanism
+    };
+    struct AuthStep {
+        int result = MAILFW_SASL_ERROR;  // the mechanism's last answer
+        std::string reason;              // its text for the log, never sent
+        bool answered = false;           // a reply already ended the exchange
+    };
     awaitable<void> cmd_auth(const Command& cmd);
+    std::optional<Reply> auth_request(const Command& cmd, AuthRequest& req);
+    awaitable<void> auth_exchange(AuthRequest& req, void* state, AuthStep& last);
+    awaitable<void> auth_finish(const ServerMech& mech, const AuthStep& last);
 
     // ---- transactions (session_data.cpp)
     awaitable<void> cmd_mail(const Command& cmd);
@@ -158,7 +191,6 @@ private:
         bool headers_reported = false;
         std::optional<Verdict> header_refusal;  // DATA_HEADERS said no: answered at the end
         std::string added_headers;              // header_prepend, CRLF each, newest on top
-        bool bdat = false;
         LineEndingCheck bdat_endings;  // DATA's decoder checks its own
         uint64_t bytes = 0;
         bool too_big = false;
@@ -194,8 +226,8 @@ private:
     std::optional<Reply> close_reply_;
 
     // SMTP state
+    Phase phase_ = Phase::greeting;
     bool connect_announced_ = false;  // the CONNECT hook ran: DISCONNECT pairs with it
-    bool greeting_refused_ = false;   // RFC 5321 §3.1: 554 greeting, then only QUIT
     bool header_hooks_open_ = false;  // DATA_HEADERS / DATA_END running: header_prepend allowed
     size_t read_limit_ = 0;           // a command line: the longest AUTH line + CRLF
     std::string helo_;

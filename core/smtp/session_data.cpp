@@ -43,22 +43,13 @@ std::optional<uint64_t> parse_size_param(std::string_view v) {
 }
 }  // namespace
 
+// The phase table (session_state.cpp) has already checked the sequence
+// (EHLO first, no nested MAIL, AUTH when required, recipients before DATA).
 asio::awaitable<void> Session::cmd_mail(const Command& cmd) {
     const auto& l = *ctx_->listener;
-    if (helo_.empty()) {
-        co_await send(Reply(503, "5.5.1", "Send EHLO or HELO first"));
-        co_return;
-    }
-    if (l.auth_required && auth_user_.empty()) {
-        co_await send(Reply(530, "5.7.0", "Authentication required"));
-        co_return;
-    }
-    if (txn_) {
-        co_await send(Reply(503, "5.5.1", "Nested MAIL command"));
-        co_return;
-    }
     if (shutdown_requested_) {
-        co_await goodbye(Reply(421, "4.3.2", ctx_->server->hostname + " Service shutting down, closing connection"));
+        co_await end_session(Reply(421, "4.3.2", ctx_->server->hostname + " Service shutting down, closing connection"),
+                             "shutting down");
         co_return;
     }
     PathResult parsed = parse_mail_from(cmd.args);
@@ -106,6 +97,7 @@ asio::awaitable<void> Session::cmd_mail(const Command& cmd) {
     txn_.emplace();
     txn_->mail_from = path.address;
     txn_->eight_bit = eight_bit;
+    set_phase(Phase::transaction);
     events_->open_transaction();
     if (events_->wants(MAILFW_HOOK_MAIL)) {
         mailfw_event ev{};
@@ -124,17 +116,6 @@ asio::awaitable<void> Session::cmd_mail(const Command& cmd) {
 }
 
 asio::awaitable<void> Session::cmd_rcpt(const Command& cmd) {
-    if (!txn_) {
-        if (ctx_->listener->auth_required && auth_user_.empty())
-            co_await send(Reply(530, "5.7.0", "Authentication required"));
-        else
-            co_await send(Reply(503, "5.5.1", "Need MAIL before RCPT"));
-        co_return;
-    }
-    if (txn_->bdat) {
-        co_await send(Reply(503, "5.5.1", "RCPT not allowed after BDAT"));
-        co_return;
-    }
     txn_->rcpt_attempted = true;
     PathResult parsed = parse_rcpt_to(cmd.args);
     if (!parsed.path) {
@@ -253,26 +234,8 @@ void Session::take_message_bytes(std::string_view bytes) {
 }
 
 asio::awaitable<void> Session::cmd_data(const Command& cmd) {
-    if (!txn_) {
-        if (ctx_->listener->auth_required && auth_user_.empty())
-            co_await send(Reply(530, "5.7.0", "Authentication required"));
-        else
-            co_await send(Reply(503, "5.5.1", "Need MAIL command"));
-        co_return;
-    }
     if (!cmd.args.empty()) {
         co_await send(Reply(501, "5.5.4", "Syntax: DATA takes no parameters"));
-        co_return;
-    }
-    if (txn_->bdat) {
-        co_await send(Reply(503, "5.5.1", "DATA not allowed after BDAT"));
-        co_return;
-    }
-    if (txn_->rcpts.empty()) {
-        if (txn_->rcpt_attempted)  // RFC 2920 §3.1: pipelined RCPTs all failed
-            co_await send(Reply(554, "5.5.1", "No valid recipients"));
-        else
-            co_await send(Reply(503, "5.5.1", "Need RCPT before DATA"));
         co_return;
     }
     if (!begin_message()) {
@@ -280,6 +243,7 @@ asio::awaitable<void> Session::cmd_data(const Command& cmd) {
         co_return;
     }
     co_await send(Reply(354, "", "End data with <CR><LF>.<CR><LF>"));
+    set_phase(Phase::data);
 
     DataDecoder decoder;
     std::string chunk;
@@ -310,7 +274,8 @@ asio::awaitable<void> Session::cmd_data(const Command& cmd) {
                        (decoder.error() == DataDecoder::Error::bare_cr ? "CR" : "LF") + " in message text",
                    id_, client_);
         reset_transaction();
-        co_await goodbye(Reply(554, "5.5.2", "Bare CR or LF in message text; lines must end with CRLF"));
+        co_await end_session(Reply(554, "5.5.2", "Bare CR or LF in message text; lines must end with CRLF"),
+                             "bare CR or LF in DATA");
         co_return;
     }
     if (decoder.error() == DataDecoder::Error::line_too_long) {
@@ -336,12 +301,12 @@ asio::awaitable<void> Session::input_ended(const char* phase) {
     const auto& host = ctx_->server->hostname;
     if (timed_out_) {
         Reply bye(421, "4.4.2", host + " Timeout" + during + ", closing connection");
-        co_await goodbye(std::move(bye));
+        co_await end_session(std::move(bye), "idle timeout in a message");
     } else if (forced_) {
         Reply bye(421, "4.3.2", host + " Service shutting down, closing connection");
-        co_await goodbye(std::move(bye));
+        co_await end_session(std::move(bye), "shutdown grace over in a message");
     }
-    open_ = false;
+    end_session_silently("input ended in a message");
 }
 
 asio::awaitable<void> Session::discard_bytes(uint64_t n) {
@@ -365,18 +330,12 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
     if (!args) {
         // Without a valid size we cannot find the end of the chunk; its
         // bytes must never be read as commands, so the session ends here.
-        co_await goodbye(Reply(501, "5.5.4", "Syntax: BDAT size [LAST]; closing connection"));
+        co_await end_session(Reply(501, "5.5.4", "Syntax: BDAT size [LAST]; closing connection"), "bad BDAT syntax");
         co_return;
     }
-    Reply refusal;
-    if (!txn_ && ctx_->listener->auth_required && auth_user_.empty())
-        refusal = Reply(530, "5.7.0", "Authentication required");
-    else if (!txn_)
-        refusal = Reply(503, "5.5.1", "Need MAIL command");
-    else if (txn_->rcpts.empty())
-        refusal = txn_->rcpt_attempted ? Reply(554, "5.5.1", "No valid recipients")
-                                       : Reply(503, "5.5.1", "Need RCPT before BDAT");
-    else if (!txn_->bdat && !begin_message())
+    // The phase table's refusal, or a spool that cannot take the message.
+    Reply refusal = command_refusal(Verb::bdat, phase_, facts()).value_or(Reply());
+    if (!refusal.code && phase_ != Phase::data && !begin_message())
         refusal = Reply(451, "4.3.0", "Cannot store the message now, try again later");
     const uint64_t limit = ctx_->listener->max_message_size;
     if (!refusal.code && (args->size > limit || txn_->bytes + args->size > limit)) {
@@ -388,8 +347,9 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
                                          std::to_string(limit), id_, client_);
         reset_transaction();
         if (args->size > limit) {
-            co_await goodbye(Reply(552, "5.3.4", "Message size exceeds fixed maximum message size (" +
-                                                     std::to_string(limit) + " octets); closing connection"));
+            co_await end_session(Reply(552, "5.3.4", "Message size exceeds fixed maximum message size (" +
+                                                         std::to_string(limit) + " octets); closing connection"),
+                                 "BDAT chunk over the size limit");
             co_return;
         }
         refusal = Reply(552, "5.3.4", "Message size exceeds fixed maximum message size (" + std::to_string(limit) +
@@ -400,7 +360,7 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
         co_await send(std::move(refusal));
         co_return;
     }
-    txn_->bdat = true;
+    set_phase(Phase::data);  // until LAST: only BDAT, RSET, NOOP, QUIT, EHLO
     uint64_t left = args->size;
     while (left > 0) {
         bool more = true;

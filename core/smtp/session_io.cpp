@@ -115,7 +115,7 @@ asio::awaitable<void> Session::flush() {
     outbuf_.clear();
     if (ec) {
         log::write(log::Level::debug, "write: " + ec.message(), id_, client_);
-        open_ = false;
+        end_session_silently("write failed");
     }
 }
 
@@ -154,7 +154,7 @@ asio::awaitable<bool> Session::start_tls() {
     disarm_deadline();
     if (ec) {
         log::write(log::Level::warning, "TLS handshake failed: " + ec.message(), id_, client_);
-        open_ = false;
+        end_session_silently("TLS handshake failed");
         co_return false;
     }
     SSL* ssl = tls_->native_handle();

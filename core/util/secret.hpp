@@ -4,15 +4,10 @@
 #include <string>
 #include <string_view>
 
+#include <mailfw/plugin.hpp>  // mailfw::wipe, the one the plugins use too
 #include <openssl/crypto.h>
 
 namespace mailfw {
-
-inline void wipe(void* p, std::size_t n) { OPENSSL_cleanse(p, n); }
-inline void wipe(std::string& s) {
-    OPENSSL_cleanse(s.data(), s.size());
-    s.clear();
-}
 
 // Constant time for equal lengths; lengths are not secret here.
 inline bool constant_time_equal(std::string_view a, std::string_view b) {

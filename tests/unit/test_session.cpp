@@ -531,6 +531,9 @@ TEST_F(SessionSequencing, DataBeforeRcptIs503) {
     EXPECT_TRUE(Is(c->command("DATA"), "503 5.5.1 ")) << "no MAIL";
     EXPECT_TRUE(Is(c->command("MAIL FROM:<a@example.test>"), "250 2.1.0 "));
     EXPECT_TRUE(Is(c->command("DATA"), "503 5.5.1 ")) << "no RCPT attempted";
+    // The sequence is checked before the arguments, as Postfix does.
+    EXPECT_TRUE(Is(c->command("DATA extra"), "503 5.5.1 "));
+    EXPECT_TRUE(Is(c->command("RCPT TO:<b@example.test>"), "250 2.1.5 "));
     EXPECT_TRUE(Is(c->command("DATA extra"), "501 5.5.4 "));
 }
 
