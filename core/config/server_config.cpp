@@ -135,7 +135,7 @@ const std::vector<KeySpec>& listener_section_schema() {
             "address:port to listen on, e.g. 127.0.0.1:2525, [::1]:2525 or *:25; may repeat",
             MAILFW_KEY_MULTI | MAILFW_KEY_REQUIRED),
         key("role", MAILFW_KEY_STRING, "gateway",
-            "gateway (mail from the internet) or relay (mail from our own clients); sets the default timers",
+            "gateway (mail from the internet) or relay (our own clients: remote_ip_ranges may relay; plugins see it)",
             0, {"gateway", "relay"}),
         key("tls", MAILFW_KEY_STRING, "none",
             "none, starttls (offer STARTTLS) or implicit (TLS from the first byte, as on port 465)",

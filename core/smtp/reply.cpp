@@ -44,11 +44,4 @@ std::string format(const Reply& r) {
     return out;
 }
 
-std::string Reply::first_line() const {
-    std::string s = std::to_string(code);
-    if (!enhanced.empty()) s += " " + enhanced;
-    if (!lines.empty()) s += " " + lines.front();
-    return s;
-}
-
 }  // namespace mailfw::smtp

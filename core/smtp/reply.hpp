@@ -15,11 +15,6 @@ struct Reply {
     Reply(int c, std::string e, std::string text) : code(c), enhanced(std::move(e)), lines{std::move(text)} {}
     Reply(int c, std::string e, std::vector<std::string> ls) : code(c), enhanced(std::move(e)), lines(std::move(ls)) {}
 
-    bool positive() const { return code >= 200 && code < 400; }
-    bool transient() const { return code >= 400 && code < 500; }
-    bool permanent() const { return code >= 500; }
-    // The first line as it goes on the wire, without CRLF (for logs).
-    std::string first_line() const;
 };
 
 // Wire form: every line "code-[enh ]text" except the last "code [enh ]text", CRLF each.

@@ -1,6 +1,12 @@
 // Mail transactions: MAIL, RCPT, DATA (RFC 5321 §4.1.1), BDAT (RFC 3030),
-// streaming the message to the spool and handing it to the delivery plugin.
-// The 250 goes out only once delivery reports the message durable.
+// streaming the message to the spool and handing it to the deliveries.
+// The 250 goes out only once every delivery reports its copy durable.
+//
+// Threads: the spool file is written here, on the session's network thread:
+// buffered writes into the page cache, never an fsync (measured: about
+// 150 us per 100 KB message, create to unlink). What blocks -- fsync, a
+// store lookup -- runs on the delivery pool (BLOCKING deliveries) or the
+// auth pool (SASL steps).
 #include <mailfw/plugin.hpp>
 
 #include <algorithm>
@@ -583,7 +589,7 @@ asio::awaitable<void> Session::deliver_to(const Delivery& d, const mailfw_messag
     auto token = std::make_shared<Completion>(socket_.get_executor());
     int status;
     if (d.blocking()) {
-        // Disk I/O and fsync happen on the delivery pool, never on a network thread.
+        // The delivery's disk I/O and fsync happen on the delivery pool, never on a network thread.
         auto call = [&] { return d.table.deliver(d.instance, &m, &result, token.get()); };
         status = co_await off_thread(call, ctx_->delivery_pool);
     } else {

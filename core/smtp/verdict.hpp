@@ -18,7 +18,6 @@ struct Verdict {
     std::string plugin;  // who decided, for the log
 
     bool stops() const { return action != MAILFW_CONTINUE; }
-    bool rejects() const { return action >= MAILFW_DENY && action <= MAILFW_DENYSOFT_DISCONNECT; }
     bool closes() const {
         return action == MAILFW_DENY_DISCONNECT || action == MAILFW_DENYSOFT_DISCONNECT || action == MAILFW_DISCONNECT;
     }

@@ -1,7 +1,8 @@
 // A message being received, streamed to a file in the spool directory as
 // it arrives (never held whole in memory). The file is removed when the
 // object dies, so a client that drops mid-DATA leaves nothing behind; the
-// delivery plugin makes its own durable copy before the 250.
+// delivery plugin makes its own durable copy before the 250. It is written
+// from the network thread and never fsync'd: page-cache writes only.
 #pragma once
 #include <cstdint>
 #include <filesystem>

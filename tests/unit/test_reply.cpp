@@ -42,21 +42,6 @@ TEST(ReplyFormat, NoLinesStillGivesOneTerminatedLine) {
     EXPECT_EQ(format(r), "250\r\n");
 }
 
-TEST(ReplyFormat, FirstLineForLogs) {
-    std::vector<std::string> lines{"one", "two"};
-    EXPECT_EQ(Reply(250, "2.0.0", lines).first_line(), "250 2.0.0 one");
-    EXPECT_EQ(Reply(220, "", "ready").first_line(), "220 ready");
-}
-
-TEST(ReplyFormat, Classes) {
-    EXPECT_TRUE(Reply(250, "", "x").positive());
-    EXPECT_TRUE(Reply(354, "", "x").positive());
-    EXPECT_TRUE(Reply(451, "", "x").transient());
-    EXPECT_FALSE(Reply(451, "", "x").permanent());
-    EXPECT_TRUE(Reply(554, "", "x").permanent());
-    EXPECT_FALSE(Reply(554, "", "x").positive());
-}
-
 TEST(ReplyNormalizeEnhanced, KeepsWellFormedCodesOfTheRightClass) {
     EXPECT_EQ(normalize_enhanced(250, "2.1.0"), "2.1.0");
     EXPECT_EQ(normalize_enhanced(550, "5.7.1"), "5.7.1");

@@ -122,17 +122,14 @@ TEST(VerdictReplyFor, EmptyEnhancedWithOverriddenCodeUsesTheDefaultOfTheClass) {
     EXPECT_EQ(r.enhanced, "4.7.1");
 }
 
-TEST(VerdictPredicates, StopsRejectsCloses) {
+TEST(VerdictPredicates, StopsCloses) {
     EXPECT_FALSE(verdict(MAILFW_CONTINUE).stops());
     EXPECT_TRUE(verdict(MAILFW_ACCEPT).stops());
-    EXPECT_FALSE(verdict(MAILFW_ACCEPT).rejects());
-    EXPECT_TRUE(verdict(MAILFW_DENY).rejects());
+    EXPECT_TRUE(verdict(MAILFW_DENY).stops());
     EXPECT_FALSE(verdict(MAILFW_DENY).closes());
-    EXPECT_TRUE(verdict(MAILFW_DENYSOFT_DISCONNECT).rejects());
     EXPECT_TRUE(verdict(MAILFW_DENYSOFT_DISCONNECT).closes());
     EXPECT_TRUE(verdict(MAILFW_DENY_DISCONNECT).closes());
     EXPECT_TRUE(verdict(MAILFW_DISCONNECT).closes());
-    EXPECT_FALSE(verdict(MAILFW_DISCONNECT).rejects());
 }
 
 TEST(VerdictFromC, CopiesTheFields) {
