@@ -101,6 +101,9 @@ std::optional<std::string> probe_load(const std::function<void()>& attempt) {
     if (pid == 0) {  // the child: only the attempt, then _exit (no destructors, no atexit)
         ::close(err[0]);
         ::dup2(err[1], STDERR_FILENO);
+        // A crash must end the child by its signal, even where a sanitizer
+        // or a crash reporter installed handlers of its own.
+        for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE}) ::signal(sig, SIG_DFL);
         int code = 0;
         try {
             attempt();

@@ -29,35 +29,60 @@ int Completion::complete_event(const mailfw_verdict* verdict) {
 }
 
 int Completion::complete_delivery(const mailfw_delivery_result* result) {
+    std::shared_ptr<Completion> last_ref;  // released on return: a final answer frees a held token
     {
         std::lock_guard lock(mutex_);
-        if (!claim()) return MAILFW_INVALID;
-        delivery_ = mailfw::copy_struct(result);
-        delivery_text_ = std::string(mailfw::view(delivery_.text));
-        delivery_enhanced_ = std::string(mailfw::view(delivery_.enhanced));
-        delivery_receipt_ = std::string(mailfw::view(delivery_.receipt));
-        delivery_.text = {};
-        delivery_.enhanced = {};
-        delivery_.receipt = {};
+        const mailfw_delivery_result r = mailfw::copy_struct(result);
+        if (r.status == MAILFW_DELIVERY_QUEUED) {
+            // Durable here; the final answer may follow (not one-shot yet).
+            if (answered_ || closed_ || queued_) return MAILFW_INVALID;
+            queued_ = true;
+            delivery_receipt_ = std::string(mailfw::view(r.receipt));
+        } else {
+            last_ref = std::move(keep_alive_);
+            if (!claim()) return MAILFW_INVALID;
+            delivery_ = r;
+            delivery_text_ = std::string(mailfw::view(r.text));
+            delivery_enhanced_ = std::string(mailfw::view(r.enhanced));
+            if (r.receipt.len || !queued_) delivery_receipt_ = std::string(mailfw::view(r.receipt));
+            delivery_.text = {};
+            delivery_.enhanced = {};
+            delivery_.receipt = {};
+        }
     }
     asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
     return MAILFW_OK;
 }
 
-asio::awaitable<bool> Completion::wait(std::chrono::milliseconds deadline) {
-    timer_.expires_after(deadline);
-    {
-        std::lock_guard lock(mutex_);
-        if (answered_) co_return true;
-    }
-    // The cancel posted by complete_*() runs on this strand after we start
-    // waiting, so an answer is never missed.
-    boost::system::error_code ec;
-    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+bool Completion::queued() const {
     std::lock_guard lock(mutex_);
-    if (answered_) co_return true;
-    closed_ = true;
-    co_return false;
+    return queued_;
+}
+
+asio::awaitable<Completion::Arrived> Completion::wait_for(std::chrono::milliseconds deadline, bool stop_at_queued) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    // A loop: a cancel posted by an earlier answer (QUEUED) may wake a later wait.
+    for (;;) {
+        {
+            std::lock_guard lock(mutex_);
+            if (answered_) co_return Arrived::answer;
+            if (stop_at_queued && queued_) co_return Arrived::queued;
+            if (std::chrono::steady_clock::now() >= until) {
+                closed_ = true;
+                co_return Arrived::nothing;
+            }
+        }
+        // The cancel posted by complete_*() runs on this strand after we
+        // start waiting, so an answer is never missed.
+        timer_.expires_at(until);
+        boost::system::error_code ec;
+        co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+}
+
+asio::awaitable<bool> Completion::wait(std::chrono::milliseconds deadline) {
+    const Arrived a = co_await wait_for(deadline, false);
+    co_return a == Arrived::answer;
 }
 
 }  // namespace mailfw::smtp

@@ -25,8 +25,17 @@ public:
     int complete_event(const mailfw_verdict* verdict) override;
     int complete_delivery(const mailfw_delivery_result* result) override;
 
-    // True when answered in time; after a false return the token is closed.
+    // What arrived within `deadline`: the (final) answer; a QUEUED
+    // intermediate answer (only when `stop_at_queued`); or nothing, after
+    // which the token is closed and later answers are refused.
+    enum class Arrived { answer, queued, nothing };
+    boost::asio::awaitable<Arrived> wait_for(std::chrono::milliseconds deadline, bool stop_at_queued);
+    // The same for events: true when answered in time.
     boost::asio::awaitable<bool> wait(std::chrono::milliseconds deadline);
+    bool queued() const;
+    // A delivery's token outlives its session: it lives until the plugin's
+    // final answer (plugin.h), however late, which then frees it.
+    void hold_until_final_answer() { keep_alive_ = shared_from_this(); }
 
     const Verdict& verdict() const { return verdict_; }
     const mailfw_delivery_result& delivery() const { return delivery_; }
@@ -37,12 +46,14 @@ public:
 private:
     bool claim();  // under the lock: first answer wins
     boost::asio::steady_timer timer_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     bool answered_ = false;
+    bool queued_ = false;  // a delivery said QUEUED (durable here) and its final answer may follow
     bool closed_ = false;
     Verdict verdict_;
     mailfw_delivery_result delivery_{};
     std::string delivery_text_, delivery_enhanced_, delivery_receipt_;
+    std::shared_ptr<Completion> keep_alive_;
 };
 
 }  // namespace mailfw::smtp

@@ -171,6 +171,7 @@ private:
         int status = MAILFW_DELIVERY_TEMPFAIL;
         uint32_t code = 0;
         std::string enhanced, text, receipt;
+        bool queued = false;  // it had said QUEUED: a failure still left a copy to discard
         bool ok() const { return status == MAILFW_DELIVERY_DURABLE || status == MAILFW_DELIVERY_ACCEPTED; }
     };
     awaitable<void> deliver_to(const Delivery& d, const mailfw_message& m, Outcome& out);

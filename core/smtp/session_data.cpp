@@ -557,7 +557,9 @@ asio::awaitable<Reply> Session::deliver() {
     log::write(log::Level::warning,
                summary + (perm ? "rejected" : "deferred") + " by " + bd.plugin + ": " + bad.outcome.text, id_,
                client_);
-    for (size_t i = 0; i < failed; ++i) {
+    // The failed one too when it had queued a copy (QUEUED, then PERMFAIL).
+    const size_t last = bad.outcome.queued ? failed + 1 : failed;
+    for (size_t i = 0; i < last; ++i) {
         const Delivery& d = deliveries[shares[i].delivery];
         const mailfw_message* m = &shares[i].message;
         const mailfw_str receipt = mailfw::str(shares[i].outcome.receipt);
@@ -601,15 +603,33 @@ asio::awaitable<void> Session::deliver_to(const Delivery& d, const mailfw_messag
     out.enhanced = std::string(mailfw::view(result.enhanced));
     out.receipt = std::string(mailfw::view(result.receipt));
     if (status == MAILFW_PENDING) {
+        token->hold_until_final_answer();  // the plugin may answer after we stop waiting
         auto deadline = std::chrono::milliseconds(d.table.timeout_ms ? d.table.timeout_ms : kDefaultDeliveryTimeoutMs);
-        const bool answered = co_await token->wait(deadline);
-        if (answered) {
+        Completion::Arrived got = co_await token->wait_for(deadline, true);
+        if (got == Completion::Arrived::queued) {
+            // Durable here; AcknowledgementDelay: wait for the next hop at
+            // most ack_timeout_ms, then acknowledge anyway (MS-OXSMTP 3.2.7).
+            const auto ack = std::chrono::milliseconds(d.table.ack_timeout_ms);
+            got = co_await token->wait_for(ack, false);
+            if (got == Completion::Arrived::nothing) {
+                log::write(log::Level::info,
+                           d.plugin + ": no next-hop answer within " + std::to_string(ack.count()) +
+                               " ms; acknowledged anyway (the message is queued)",
+                           id_, client_);
+                status = MAILFW_DELIVERY_DURABLE;
+                out.receipt = token->delivery_receipt();
+            }
+        }
+        if (got == Completion::Arrived::answer) {
             status = static_cast<int>(token->delivery().status);
             out.code = token->delivery().code;
             out.text = token->delivery_text();
             out.enhanced = token->delivery_enhanced();
             out.receipt = token->delivery_receipt();
-        } else {
+            // Queued here: a next hop that defers changes nothing for the client.
+            if (token->queued() && status == MAILFW_DELIVERY_TEMPFAIL) status = MAILFW_DELIVERY_DURABLE;
+            out.queued = token->queued();
+        } else if (got == Completion::Arrived::nothing && status == MAILFW_PENDING) {
             status = MAILFW_DELIVERY_TEMPFAIL;
             out.code = 451;
             out.enhanced = "4.3.0";

@@ -7,6 +7,7 @@ and a plugin built against the 1.0 header still loading and working."""
 
 import os
 import shutil
+import time
 import subprocess
 import tempfile
 import unittest
@@ -166,6 +167,63 @@ class TwoDeliveries(RoutingTestCase):
         self.assertEqual(self.srv.delivered("carol@example.test"), before)
         self.assertIn("taken back", self.srv.read_log())
         self.assertReply(c.cmd("NOOP"), 250)
+
+
+class AcknowledgementDelay(RoutingTestCase):
+    """A delivery that queues the message and then waits for its next hop
+    (MAILFW_DELIVERY_QUEUED, MS-OXSMTP AcknowledgementDelay): the 250 waits
+    for the next hop at most the delivery's ack_timeout_ms (500 ms here)."""
+    relayed = fixture_dir("queued")
+    server_kwargs = routed_server(
+        {"fixture-relay": {"dir": relayed, "queued": "hop.test"}}, list(PLUGINS) + ["fixture-relay"],
+        listeners={"relay": {"role": "relay", "remote_ip_ranges": "127.0.0.0/8"}})
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.relayed, ignore_errors=True)
+
+    files = TwoDeliveries.files
+    queue_id = TwoDeliveries.queue_id
+
+    def relay_session(self):
+        return self.session("relay")
+
+    def timed_send(self, rcpt):
+        c = self.relay_session()
+        start = time.monotonic()
+        r = self.send_message(c, SENDER, [rcpt], BODY)
+        return r, time.monotonic() - start
+
+    def test_next_hop_accepts(self):
+        r, took = self.timed_send("accept-1@hop.test")
+        self.assertReply(r, 250, "2.0.0")
+        self.assertLess(took, 0.45, "waited for the next hop, not for the ack timeout")
+        self.assertIn(self.queue_id(r), self.files(self.relayed))
+
+    def test_next_hop_defers_is_still_250(self):
+        r, _ = self.timed_send("defer-1@hop.test")
+        self.assertReply(r, 250, "2.0.0")  # queued here: the relay retries
+        self.assertIn(self.queue_id(r), self.files(self.relayed))
+
+    def test_next_hop_refuses_and_nothing_is_kept(self):
+        c = self.relay_session()
+        r = self.send_message(c, SENDER, ["reject-1@hop.test"], BODY)
+        self.assertReply(r, 550, "5.1.1")
+        self.assertIn("next hop refused", r.last)
+        self.wait_until(lambda: not any(f for f in self.files(self.relayed)
+                                        if "reject-1@hop.test" in self.files(self.relayed)[f]), 5.0,
+                        "the queued copy to be discarded")
+
+    def test_silent_next_hop_gets_250_after_the_ack_timeout(self):
+        r, took = self.timed_send("silent-1@hop.test")
+        self.assertReply(r, 250, "2.0.0")
+        self.assertGreaterEqual(took, 0.45)
+        self.assertLess(took, 5.0)
+        self.assertIn("acknowledged anyway", self.srv.read_log())
+        # The next hop's late answer is refused (MAILFW_INVALID = 5), and frees the token.
+        self.wait_until(lambda: "next-hop answer for silent-1: complete_delivery returned 5" in self.srv.read_log(),
+                        5.0, "the late answer")
 
 
 class Abi10PluginStillWorks(RoutingTestCase):

@@ -210,7 +210,15 @@ typedef enum mailfw_delivery_status {
     MAILFW_DELIVERY_DURABLE = 1,  /* safely on disk here: the host may 250 */
     MAILFW_DELIVERY_ACCEPTED = 2, /* the next hop has confirmed it */
     MAILFW_DELIVERY_TEMPFAIL = 3, /* 4xx to the client, nothing kept */
-    MAILFW_DELIVERY_PERMFAIL = 4  /* 5xx to the client, nothing kept */
+    MAILFW_DELIVERY_PERMFAIL = 4, /* 5xx to the client, nothing kept */
+    /* (1.1) Only through complete_delivery() of a PENDING delivery: durable
+     * here (queued), and the next hop's answer follows through the same
+     * token (MS-OXSMTP AcknowledgementDelay). The host then waits at most
+     * the delivery's ack_timeout_ms for it: ACCEPTED or TEMPFAIL -> 250
+     * (the message is safe in the queue), PERMFAIL -> the client gets the
+     * 5xx and the host calls discard(); no answer in time -> 250 anyway,
+     * and a later answer returns MAILFW_INVALID. */
+    MAILFW_DELIVERY_QUEUED = 5
 } mailfw_delivery_status;
 
 /* The host copies every string of a result when it receives it: from a
@@ -332,9 +340,13 @@ typedef struct mailfw_host_api {
                          uint64_t window_ms, uint32_t hits);
 
     /* Answer a MAILFW_PENDING event or delivery. One-shot, callable from
-     * any thread; MAILFW_INVALID when used twice or after its deadline. A
-     * token stays valid until it is used or its session ends (the event
-     * handler's connection_close has been called): drop it then. */
+     * any thread; MAILFW_INVALID when used twice or after its deadline. An
+     * event's token stays valid until it is used or its session ends (the
+     * event handler's connection_close has been called): drop it then.
+     * (1.1) A delivery's token stays valid until its final answer (not
+     * QUEUED), however late: a PENDING delivery answers exactly once with a
+     * final status, even after the deadline (it then gets MAILFW_INVALID),
+     * and that call frees the token. */
     int (*complete_event)(mailfw_completion *token,
                           const mailfw_verdict *verdict);
     int (*complete_delivery)(mailfw_completion *token,
@@ -643,6 +655,9 @@ typedef struct mailfw_delivery {
      * could not be taken back (the host logs it). */
     int (*discard)(void *instance, const mailfw_message *message,
                    mailfw_str receipt);
+    /* (1.1) After MAILFW_DELIVERY_QUEUED, how long the client's 250 may
+     * wait for the next hop (MaxAcknowledgementDelay); 0: not at all. */
+    uint32_t ack_timeout_ms;
 } mailfw_delivery;
 
 /* ------------------------------------------------------------------------ */

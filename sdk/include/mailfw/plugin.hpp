@@ -186,6 +186,21 @@ public:
         if (!api_.note_get || api_.note_get(s, scope, key.data(), key.size(), &v, &n) != MAILFW_OK) return std::nullopt;
         return std::string(static_cast<const char*>(v), n);
     }
+    // Answers a PENDING delivery (any thread): QUEUED first when the next
+    // hop's answer follows (1.1), then exactly one final status.
+    int complete_delivery(mailfw_completion* later, uint32_t status, uint32_t code = 0,
+                          std::string_view enhanced = {}, std::string_view text = {},
+                          std::string_view receipt = {}) const noexcept {
+        mailfw_delivery_result r;
+        std::memset(&r, 0, sizeof r);
+        r.struct_size = sizeof r;
+        r.status = status;
+        r.code = code;
+        r.enhanced = str(enhanced);
+        r.text = str(text);
+        r.receipt = str(receipt);
+        return api_.complete_delivery ? api_.complete_delivery(later, &r) : MAILFW_INVALID;
+    }
     // Answers a PENDING event (any thread); MAILFW_INVALID when too late or twice.
     int complete_event(mailfw_completion* later, uint32_t action, uint32_t code = 0, std::string_view enhanced = {},
                        std::string_view text = {}, uint32_t delay_ms = 0) const noexcept {
@@ -516,7 +531,10 @@ struct RcptAnswer {
 // Instance provides
 //   int deliver(const mailfw_message&, mailfw::DeliveryResult&)
 // returning a mailfw_delivery_status (the 1.0 form taking a
-// mailfw_delivery_result& still works), and optionally
+// mailfw_delivery_result& still works), or
+//   int deliver(const mailfw_message&, mailfw::DeliveryResult&, mailfw_completion* later)
+// which may also return MAILFW_PENDING and answer later through
+// host().complete_delivery(later, ...); and optionally
 //   mailfw::RcptAnswer claim_rcpt(mailfw_session*, std::string_view address)
 //   int discard(const mailfw_message&, std::string_view receipt)
 // Missing members leave their slots NULL. An exception is a TEMPFAIL.
@@ -528,13 +546,22 @@ constexpr mailfw_delivery delivery_table(uint32_t flags) {
     t.deliver = [](void* i, const mailfw_message* m, mailfw_delivery_result* r,
                    mailfw_completion* later) noexcept -> int {
         auto& self = *static_cast<Instance*>(i);
-        if constexpr (requires(const mailfw_message& msg, DeliveryResult& res) { self.deliver(msg, res); }) {
+        constexpr bool with_token = requires(const mailfw_message& msg, DeliveryResult& res, mailfw_completion* c) {
+            self.deliver(msg, res, c);
+        };
+        if constexpr (with_token || requires(const mailfw_message& msg, DeliveryResult& res) { self.deliver(msg, res); }) {
             DeliveryResult res;
             mailfw_delivery_result out{};
             out.struct_size = sizeof out;
             try {
                 mailfw_message msg = copy_struct(m);
-                out.status = static_cast<uint32_t>(self.deliver(msg, res));
+                int status;
+                if constexpr (with_token)
+                    status = self.deliver(msg, res, later);
+                else
+                    status = self.deliver(msg, res);
+                if (status == MAILFW_PENDING) return MAILFW_PENDING;  // the instance answers later
+                out.status = static_cast<uint32_t>(status);
             } catch (...) {
                 out.status = MAILFW_DELIVERY_TEMPFAIL;
                 res = DeliveryResult{451, "4.3.0", "Temporary local error in the delivery", {}};
