@@ -10,6 +10,7 @@
 #include <csignal>
 #include <thread>
 
+#include "net/tcp_transport.hpp"
 #include "net/tls_context.hpp"
 #include "smtp/session.hpp"
 #include "spool/spool_file.hpp"
@@ -133,7 +134,7 @@ asio::awaitable<void> Server::accept_loop(tcp::acceptor& acceptor, std::shared_p
             continue;
         }
         socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<smtp::Session>(std::move(socket), ctx)->start();
+        std::make_shared<smtp::Session>(std::make_unique<TcpTransport>(std::move(socket)), ctx)->start();
     }
 }
 

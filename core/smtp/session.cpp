@@ -45,15 +45,17 @@ std::string loggable(const Command& cmd, std::string_view line) {
 }
 }  // namespace
 
-Session::Session(tcp::socket socket, std::shared_ptr<const ListenerContext> ctx)
-    : socket_(std::move(socket)), ctx_(std::move(ctx)), id_(next_connection_id()), deadline_(socket_.get_executor()) {
-    boost::system::error_code ec;
-    auto remote = socket_.remote_endpoint(ec);
-    auto local = socket_.local_endpoint(ec);
-    remote_ip_ = endpoint_ip(remote);
-    remote_port_ = remote.port();
-    local_ip_ = endpoint_ip(local);
-    local_port_ = local.port();
+Session::Session(std::unique_ptr<Transport> transport, std::shared_ptr<const ListenerContext> ctx)
+    : transport_(std::move(transport)),
+      executor_(transport_->executor()),
+      ctx_(std::move(ctx)),
+      id_(next_connection_id()),
+      deadline_(executor_) {
+    const Transport::Endpoints ep = transport_->endpoints();
+    remote_ip_ = ep.remote_ip;
+    remote_port_ = ep.remote_port;
+    local_ip_ = ep.local_ip;
+    local_port_ = ep.local_port;
     client_ = (remote_ip_.find(':') != std::string::npos ? "[" + remote_ip_ + "]" : remote_ip_) + ":" +
               std::to_string(remote_port_);
 }
@@ -64,7 +66,7 @@ Session::~Session() {
 
 void Session::start() {
     ctx_->registry->add(id_, weak_from_this());
-    asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->run(); },
+    asio::co_spawn(executor_, [self = shared_from_this()] { return self->run(); },
                    [self = shared_from_this()](std::exception_ptr e) {
                        if (!e) return;
                        try {
@@ -78,24 +80,22 @@ void Session::start() {
 }
 
 void Session::notify_shutdown() {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    asio::post(executor_, [self = shared_from_this()] {
         self->shutdown_requested_ = true;
         // An idle session is told at once; one in a transaction finishes it.
         // Only a pending read is cancelled: cancelling the write of replies
         // still in flight would cut them off and lose the 421 (fill() checks
         // for the request once that write is done).
         if (self->reading_command_ && self->reading_ && !self->txn_) {
-            boost::system::error_code ec;
-            self->socket_.cancel(ec);
+            self->transport_->cancel();
         }
     });
 }
 
 void Session::force_close() {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    asio::post(executor_, [self = shared_from_this()] {
         self->forced_ = true;
-        boost::system::error_code ec;
-        self->socket_.cancel(ec);
+        self->transport_->cancel();
     });
 }
 
@@ -103,7 +103,7 @@ asio::awaitable<void> Session::run() {
     const auto& host = ctx_->server->hostname;
     log::write(log::Level::info, "connect to " + ctx_->listener->name + " (" + local_ip_ + ":" +
                                      std::to_string(local_port_) + ")", id_, client_);
-    events_ = std::make_unique<EventPipeline>(ctx_->plugins->event_handlers(), this, socket_.get_executor());
+    events_ = std::make_unique<EventPipeline>(ctx_->plugins->event_handlers(), this, executor_);
     read_limit_ = command_read_limit(*ctx_->plugins);
 
     bool proceed = true;
@@ -311,7 +311,7 @@ asio::awaitable<void> Session::cmd_ehlo(const Command& cmd) {
 std::vector<std::string> Session::ehlo_keywords() const {
     std::vector<std::string> k{"PIPELINING", "SIZE " + std::to_string(ctx_->listener->max_message_size), "8BITMIME",
                                "ENHANCEDSTATUSCODES", "CHUNKING"};
-    if (ctx_->listener->tls == TlsMode::starttls && ctx_->tls && !tls_) k.push_back("STARTTLS");
+    if (ctx_->listener->tls == TlsMode::starttls && ctx_->tls && !transport_->tls_active()) k.push_back("STARTTLS");
     std::string auth;
     for (const auto& m : ctx_->plugins->server_mechs())
         if (mechanism_usable(m)) auth += " " + m.name;
@@ -341,11 +341,11 @@ std::vector<std::string> Session::ehlo_keywords() const {
 bool Session::mechanism_usable(const ServerMech& m) const {
     // MS-XLOGIN 5.1: mechanisms that carry a reusable password are not
     // offered in the clear unless the listener says so.
-    return !(m.flags & MAILFW_MECH_PLAINTEXT) || tls_ || ctx_->listener->allow_plaintext_auth;
+    return !(m.flags & MAILFW_MECH_PLAINTEXT) || transport_->tls_active() || ctx_->listener->allow_plaintext_auth;
 }
 
 asio::awaitable<void> Session::cmd_starttls(const Command& cmd) {
-    if (tls_) {
+    if (transport_->tls_active()) {
         co_await send(Reply(503, "5.5.1", "TLS already active"));
         co_return;
     }
@@ -403,7 +403,7 @@ asio::awaitable<bool> Session::act_on(const Verdict& v, uint32_t hook) {
     Reply r = reply_for(v);
     if (v.delay_ms) {
         co_await flush();
-        asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(v.delay_ms));
+        asio::steady_timer t(executor_, std::chrono::milliseconds(v.delay_ms));
         boost::system::error_code ec;
         co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
@@ -431,7 +431,7 @@ asio::awaitable<void> Session::refuse_at_connect(const Verdict& v) {
     Verdict greeting = v;
     if (greeting.action == MAILFW_DENY && greeting.code == 0) greeting.code = 554;  // the RFC's refusal greeting
     if (v.delay_ms) {
-        asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(v.delay_ms));
+        asio::steady_timer t(executor_, std::chrono::milliseconds(v.delay_ms));
         boost::system::error_code ec;
         co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "net/transport.hpp"
 #include "plugin/session_handle.hpp"
 #include "server/listener_context.hpp"
 #include "smtp/command.hpp"
@@ -36,7 +37,8 @@ namespace mailfw::smtp {
 
 class Session final : public mailfw_session, public std::enable_shared_from_this<Session> {
 public:
-    Session(boost::asio::ip::tcp::socket socket, std::shared_ptr<const ListenerContext> ctx);
+    // `transport`: TCP in the server (TcpTransport), memory in tests.
+    Session(std::unique_ptr<Transport> transport, std::shared_ptr<const ListenerContext> ctx);
     ~Session() override;
 
     void start();
@@ -200,8 +202,8 @@ private:
     };
 
     // connection
-    tcp::socket socket_;
-    std::unique_ptr<boost::asio::ssl::stream<tcp::socket&>> tls_;
+    std::unique_ptr<Transport> transport_;
+    boost::asio::any_io_executor executor_;  // the session's strand
     std::shared_ptr<const ListenerContext> ctx_;
     const uint64_t id_;
     std::string client_;        // "ip:port" for logs

@@ -496,7 +496,7 @@ asio::awaitable<Reply> Session::deliver() {
     ti.server_hostname = ctx_->server->hostname;
     ti.queue_id = t.id;
     ti.esmtp = esmtp_;
-    ti.tls = static_cast<bool>(tls_);
+    ti.tls = transport_->tls_active();
     ti.auth_user = auth_user_;
     ti.recipients = all;
     ti.when = std::chrono::system_clock::now();
@@ -588,7 +588,7 @@ asio::awaitable<Reply> Session::deliver() {
 asio::awaitable<void> Session::deliver_to(const Delivery& d, const mailfw_message& m, Outcome& out) {
     mailfw_delivery_result result{};
     result.struct_size = sizeof result;
-    auto token = std::make_shared<Completion>(socket_.get_executor());
+    auto token = std::make_shared<Completion>(executor_);
     int status;
     if (d.blocking()) {
         // The delivery's disk I/O and fsync happen on the delivery pool, never on a network thread.

@@ -5,11 +5,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-
-#include <cerrno>
 
 #include "smtp/session.hpp"
 #include "util/log.hpp"
@@ -21,8 +16,6 @@ namespace asio = boost::asio;
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kHeadBytes = 16;  // of a too-long line, kept for the reply
-constexpr auto kLingerTime = std::chrono::seconds(2);       // linger_close()
-constexpr auto kLingerPoll = std::chrono::milliseconds(10);
 }
 
 void Session::consume(size_t n) {
@@ -88,10 +81,7 @@ asio::awaitable<bool> Session::fill() {
     arm_deadline(idle_deadline_);
     auto buf = asio::buffer(inbuf_.data() + old, kReadChunk);
     reading_ = true;
-    if (tls_)
-        n = co_await tls_->async_read_some(buf, asio::redirect_error(asio::use_awaitable, ec));
-    else
-        n = co_await socket_.async_read_some(buf, asio::redirect_error(asio::use_awaitable, ec));
+    n = co_await transport_->read_some(buf, ec);
     reading_ = false;
     disarm_deadline();
     inbuf_.resize(old + n);
@@ -107,10 +97,7 @@ asio::awaitable<void> Session::flush() {
     if (outbuf_.empty() || !open_) co_return;
     boost::system::error_code ec;
     arm_deadline(idle_from_now());
-    if (tls_)
-        co_await asio::async_write(*tls_, asio::buffer(outbuf_), asio::redirect_error(asio::use_awaitable, ec));
-    else
-        co_await asio::async_write(socket_, asio::buffer(outbuf_), asio::redirect_error(asio::use_awaitable, ec));
+    co_await transport_->write_all(asio::buffer(outbuf_), ec);
     disarm_deadline();
     outbuf_.clear();
     if (ec) {
@@ -136,7 +123,7 @@ asio::awaitable<void> Session::send(Reply r) {
         Verdict v = co_await events_->fire(ev);
         if (v.delay_ms) {  // e.g. the tarpit: hold this reply back
             co_await flush();
-            asio::steady_timer t(socket_.get_executor(), std::chrono::milliseconds(v.delay_ms));
+            asio::steady_timer t(executor_, std::chrono::milliseconds(v.delay_ms));
             boost::system::error_code ec;
             co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         }
@@ -147,20 +134,17 @@ asio::awaitable<void> Session::send(Reply r) {
 
 asio::awaitable<bool> Session::start_tls() {
     if (!ctx_->tls) co_return false;
-    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *ctx_->tls);
     boost::system::error_code ec;
+    std::string description;
     arm_deadline(idle_from_now());
-    co_await tls_->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+    co_await transport_->start_tls(*ctx_->tls, description, ec);
     disarm_deadline();
     if (ec) {
         log::write(log::Level::warning, "TLS handshake failed: " + ec.message(), id_, client_);
         end_session_silently("TLS handshake failed");
         co_return false;
     }
-    SSL* ssl = tls_->native_handle();
-    log::write(log::Level::info, std::string("TLS established: ") + SSL_get_version(ssl) + " " +
-                                     SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)),
-               id_, client_);
+    log::write(log::Level::info, "TLS established: " + description, id_, client_);
     co_return true;
 }
 
@@ -195,7 +179,7 @@ void Session::arm_deadline(std::chrono::steady_clock::time_point at) {
         if (ec || !self || self->deadline_generation_ != generation) return;
         self->timed_out_ = true;
         boost::system::error_code ignored;
-        self->socket_.cancel(ignored);
+        self->transport_->cancel();
     });
 }
 
@@ -204,44 +188,10 @@ void Session::disarm_deadline() {
     deadline_.cancel();
 }
 
-asio::awaitable<void> Session::linger_close() {
-    // Closing a socket with unread input makes the kernel answer with RST,
-    // which throws away the replies still queued for the client: the 421 at
-    // shutdown, a 554 or 501 before closing, the 221 after a pipelined QUIT.
-    // So, as Apache httpd's lingering close: FIN after the queued replies,
-    // then discard what the client still sends until it has acknowledged
-    // every byte we sent (SIOCOUTQ), closes its side, or kLingerTime passes.
-    boost::system::error_code ec;
-    if (!socket_.is_open() || forced_) {
-        close_transport();
-        co_return;
-    }
-    socket_.shutdown(tcp::socket::shutdown_send, ec);
-    const int fd = socket_.native_handle();
-    const auto end = std::chrono::steady_clock::now() + kLingerTime;
-    asio::steady_timer tick(socket_.get_executor());
-    char sink[4096];
-    while (!ec && !forced_) {
-        bool peer_done = false;
-        for (int reads = 0; reads < 16; ++reads) {  // at most 64 KiB per tick: a flood cannot hold the thread
-            const ssize_t n = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT);
-            if (n > 0) continue;
-            peer_done = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-            break;
-        }
-        int unacknowledged = 0;
-        if (peer_done || ::ioctl(fd, SIOCOUTQ, &unacknowledged) != 0 || unacknowledged == 0) break;
-        if (std::chrono::steady_clock::now() >= end) break;
-        tick.expires_after(kLingerPoll);
-        co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
-    close_transport();
-}
+asio::awaitable<void> Session::linger_close() { co_await transport_->linger_close(forced_); }
 
 void Session::close_transport() {
-    boost::system::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    transport_->close();
     open_ = false;
 }
 

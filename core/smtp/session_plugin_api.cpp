@@ -25,7 +25,7 @@ void Session::fill_info(mailfw_session_info& out) {
     out.local_address = mailfw::str(local_ip_);
     out.local_port = local_port_;
     out.helo = mailfw::str(helo_);
-    out.tls = tls_ ? 1u : 0u;
+    out.tls = transport_->tls_active() ? 1u : 0u;
     out.auth_user = mailfw::str(auth_user_);
     out.auth_mechanism = mailfw::str(auth_mechanism_);
     out.server_hostname = mailfw::str(ctx_->server->hostname);
@@ -38,7 +38,7 @@ uint64_t Session::start_timer(uint64_t delay_ms, mailfw_timer_fn fire, void* use
     if (!fire) return 0;
     std::lock_guard lock(timers_mutex_);
     uint64_t id = next_timer_id_++;
-    auto timer = std::make_unique<asio::steady_timer>(socket_.get_executor(), std::chrono::milliseconds(delay_ms));
+    auto timer = std::make_unique<asio::steady_timer>(executor_, std::chrono::milliseconds(delay_ms));
     // Runs on the session's strand.
     timer->async_wait([weak = weak_from_this(), id, fire, user_data](const boost::system::error_code& ec) {
         auto self = weak.lock();
@@ -96,13 +96,10 @@ void Session::close_with(const mailfw_verdict* reply) {
             r = reply_for(v);
         }
     }
-    asio::dispatch(socket_.get_executor(), [self = shared_from_this(), r = std::move(r)]() mutable {
+    asio::dispatch(executor_, [self = shared_from_this(), r = std::move(r)]() mutable {
         self->close_requested_ = true;
         if (r) self->close_reply_ = std::move(r);
-        if (self->reading_) {
-            boost::system::error_code ec;
-            self->socket_.cancel(ec);
-        }
+        if (self->reading_) self->transport_->cancel();
     });
 }
 
@@ -122,7 +119,7 @@ int Session::prepend_header(std::string_view field) {
 void Session::post_to_plugins(std::function<void()> call) {
     // events_ is reset (every connection_close called) on the strand when the
     // session ends, so checking it there drops answers that come too late.
-    asio::post(socket_.get_executor(), [weak = weak_from_this(), call = std::move(call)] {
+    asio::post(executor_, [weak = weak_from_this(), call = std::move(call)] {
         auto self = weak.lock();
         if (self && self->events_) call();
     });
