@@ -28,13 +28,6 @@ size_t command_read_limit(const PluginHost& plugins) {
     return limit + 2;
 }
 
-std::string endpoint_ip(const boost::asio::ip::tcp::endpoint& ep) {
-    auto a = ep.address();
-    if (a.is_v6() && a.to_v6().is_v4_mapped())
-        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6()).to_string();
-    return a.to_string();
-}
-
 // What a command looks like in the log: AUTH never shows its response.
 std::string loggable(const Command& cmd, std::string_view line) {
     if (cmd.verb == Verb::auth) {
