@@ -6,10 +6,11 @@
 #include <cstring>
 #include <map>
 
+#include <mailfw/plugin.hpp>
+
 #include "plugin/crash_guard.hpp"
 #include "plugin/host_handle.hpp"
 #include "plugin/plugin_library.hpp"
-#include "util/printable.hpp"
 
 namespace mailfw {
 
@@ -58,7 +59,7 @@ std::optional<std::filesystem::path> find_plugin_file(const std::string& name,
 // A plugin's error text as one printable line.
 std::string one_line(const char* text, size_t cap) {
     const std::string_view all(text, strnlen(text, cap));
-    return printable(all.substr(0, all.find_first_of("\r\n")));
+    return mailfw::printable(all.substr(0, all.find_first_of("\r\n")), std::string_view::npos);
 }
 
 std::string key_description(const KeySpec& k) {

@@ -50,8 +50,9 @@ std::string upper(std::string_view s) {
 }
 
 // Client text echoed in a reply: anything but printable ASCII becomes '?',
-// so a reply can never be split or carry control characters.
-std::string printable(std::string_view s) {
+// so a reply can never be split or carry control characters (stricter than
+// mailfw::printable, which keeps UTF-8 for logs).
+std::string ascii_only(std::string_view s) {
     std::string out(s);
     for (char& c : out)
         if (u8(c) < 32 || u8(c) > 126) c = '?';
@@ -249,7 +250,7 @@ bool parse_params(std::string_view s, std::vector<EsmtpParam>& params, std::stri
             value = std::string(v);
         }
         if (!ok) {
-            error = "Bad parameter syntax: " + printable(token.substr(0, 64));
+            error = "Bad parameter syntax: " + ascii_only(token.substr(0, 64));
             return false;
         }
         std::string key = upper(keyword);

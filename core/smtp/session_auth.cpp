@@ -5,10 +5,11 @@
 // mechanism decides), auth_finish (the AUTH hook and the final reply). The
 // phase table has already checked the sequence (EHLO, not authenticated,
 // no transaction).
+#include <mailfw/plugin.hpp>
+
 #include "smtp/auth_framing.hpp"
 #include "smtp/session.hpp"
 #include "util/log.hpp"
-#include "util/printable.hpp"
 #include "util/secret.hpp"
 
 namespace mailfw::smtp {
@@ -97,7 +98,7 @@ asio::awaitable<void> Session::auth_exchange(AuthRequest& req, void* state, Auth
         wipe(req.input.str());
         last.result = r;
         last.reason = out_len && r != MAILFW_SASL_CONTINUE && r != MAILFW_SASL_OK
-                          ? printable({reinterpret_cast<const char*>(out), out_len}, '?', 200)
+                          ? mailfw::printable({reinterpret_cast<const char*>(out), out_len}, 200)
                           : std::string();
         // RFC 4954 §4: data with success still goes in a 334, answered by an empty line.
         if (r != MAILFW_SASL_CONTINUE && !(r == MAILFW_SASL_OK && out_len > 0)) co_return;

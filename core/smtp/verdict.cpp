@@ -2,7 +2,6 @@
 
 #include <mailfw/plugin.hpp>
 
-#include "util/printable.hpp"
 
 namespace mailfw::smtp {
 
@@ -43,7 +42,7 @@ Reply failure_reply(bool permanent, uint32_t code, std::string_view enhanced, st
     int c = defaults.code;
     if (code >= 400 && code <= 599 && (code >= 500) == permanent) c = static_cast<int>(code);
     // One line, no CRLF injection; DEL is no textstring octet either (RFC 5321 §4.2).
-    std::string line = printable(text, ' ');
+    std::string line = mailfw::printable(text, std::string_view::npos, ' ');
     if (line.empty()) line = defaults.text;
     std::string enh = normalize_enhanced(c, enhanced.empty() ? std::string_view(defaults.enhanced) : enhanced);
     return Reply(c, enh, line);

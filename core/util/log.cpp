@@ -1,5 +1,6 @@
 #include "util/log.hpp"
-#include "util/printable.hpp"
+
+#include <mailfw/plugin.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -54,7 +55,7 @@ void write(Level l, std::string_view message, uint64_t conn_id, std::string_view
         line += "] ";
     }
     // Control characters from clients never reach the terminal raw.
-    line += printable(message);
+    line += mailfw::printable(message, std::string_view::npos);
     line += '\n';
     std::lock_guard lock(g_mutex);
     std::fwrite(line.data(), 1, line.size(), stderr);

@@ -340,12 +340,13 @@ private:
     std::string detail_;
 };
 
-// A client-chosen text as one printable line for a log message: control
-// characters and DEL become '?', and it is cut at `max` octets.
-inline std::string printable(std::string_view text, size_t max = 300) {
+// The one rule for putting client- or plugin-chosen text on a line (a log
+// line, a reply text), used by the host and plugins alike: control
+// characters and DEL become `replacement`, and it is cut at `max` octets.
+inline std::string printable(std::string_view text, size_t max = 300, char replacement = '?') {
     std::string out(text.substr(0, max));
     for (char& c : out)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = replacement;
     return out;
 }
 
