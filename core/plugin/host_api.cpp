@@ -327,36 +327,37 @@ CounterBackend::Done deliver_counter_answer(mailfw_session* session, mailfw_coun
     };
 }
 
-int api_counter_update_async(mailfw_host* host, mailfw_session* session, const char* key, size_t key_len,
-                             int64_t delta, uint64_t ttl_ms, mailfw_counter_fn done, void* user_data) noexcept {
+// Both asynchronous counter calls: check, route the answer, ask the backend.
+template <class Ask>
+int counter_async(mailfw_host* host, mailfw_session* session, const char* key, size_t key_len, mailfw_counter_fn done,
+                  void* user_data, Ask ask) noexcept {
     try {
         if (!host || !done || bad_buffer(key, key_len)) return MAILFW_INVALID;
         auto answer = deliver_counter_answer(session, done, user_data);
-        if (!host->counters) {
+        if (!host->counters)
             answer(MAILFW_UNAVAILABLE, 0);
-            return MAILFW_OK;
-        }
-        host->counters->add_async(host->counter_key(sv(key, key_len)), delta, ttl_ms, std::move(answer));
+        else
+            ask(*host->counters, host->counter_key(sv(key, key_len)), std::move(answer));
         return MAILFW_OK;
     } catch (...) {
         return MAILFW_INVALID;
     }
 }
 
+int api_counter_update_async(mailfw_host* host, mailfw_session* session, const char* key, size_t key_len,
+                             int64_t delta, uint64_t ttl_ms, mailfw_counter_fn done, void* user_data) noexcept {
+    return counter_async(host, session, key, key_len, done, user_data,
+                         [&](CounterBackend& b, std::string k, CounterBackend::Done answer) {
+                             b.add_async(std::move(k), delta, ttl_ms, std::move(answer));
+                         });
+}
+
 int api_rate_update_async(mailfw_host* host, mailfw_session* session, const char* key, size_t key_len,
                           uint64_t window_ms, uint32_t hits, mailfw_counter_fn done, void* user_data) noexcept {
-    try {
-        if (!host || !done || bad_buffer(key, key_len)) return MAILFW_INVALID;
-        auto answer = deliver_counter_answer(session, done, user_data);
-        if (!host->counters) {
-            answer(MAILFW_UNAVAILABLE, 0);
-            return MAILFW_OK;
-        }
-        host->counters->rate_hit_async(host->counter_key(sv(key, key_len)), window_ms, hits, std::move(answer));
-        return MAILFW_OK;
-    } catch (...) {
-        return MAILFW_INVALID;
-    }
+    return counter_async(host, session, key, key_len, done, user_data,
+                         [&](CounterBackend& b, std::string k, CounterBackend::Done answer) {
+                             b.rate_hit_async(std::move(k), window_ms, hits, std::move(answer));
+                         });
 }
 
 int api_complete_event(mailfw_completion* token, const mailfw_verdict* verdict) noexcept {

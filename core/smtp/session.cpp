@@ -414,11 +414,7 @@ asio::awaitable<void> Session::refuse_at_connect(const Verdict& v) {
     if (!v.stops() || v.action == MAILFW_ACCEPT) co_return;
     log::write(log::Level::info, "connection refused at connect by " + v.plugin, id_, client_);
     if (v.closes()) {
-        if (v.action == MAILFW_DISCONNECT) {
-            end_session_silently("disconnected at connect by a plugin");
-            co_return;
-        }
-        co_await end_session(reply_for(v), "refused at connect by a plugin");
+        co_await act_on(v, MAILFW_HOOK_CONNECT);
         co_return;
     }
     Verdict greeting = v;

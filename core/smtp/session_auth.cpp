@@ -174,12 +174,8 @@ asio::awaitable<void> Session::auth_finish(const ServerMech& mech, const AuthSte
     }
     if (events_->wants(MAILFW_HOOK_AUTH)) {
         Verdict v = co_await events_->fire(ev);
-        if (v.closes()) {
-            if (v.action == MAILFW_DISCONNECT) {
-                end_session_silently("disconnected after AUTH by a plugin");
-                co_return;
-            }
-            co_await end_session(reply_for(v), "closed after AUTH by a plugin");
+        if (v.closes()) {  // the only verdicts AUTH takes (plugin.h)
+            co_await act_on(v, MAILFW_HOOK_AUTH);
             co_return;
         }
     }

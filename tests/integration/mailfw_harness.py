@@ -300,6 +300,7 @@ class MailfwServer:
         self.db_path = os.path.join(self.dir, "users.db")
         self.proc = None
         self.ports = {}
+        self._auto_ports = []  # listeners whose port the harness picked (re-picked if taken meanwhile)
         if listeners is None:
             listeners = {"test": {}}
         sections = []
@@ -317,6 +318,7 @@ class MailfwServer:
             if "bind" not in o:
                 port = free_port()
                 o["bind"] = "127.0.0.1:%d" % port
+                self._auto_ports.append(name)
             self.ports[name] = int(str(o["bind"]).rsplit(":", 1)[1])
             if o.get("tls") in ("starttls", "implicit") and need_tls is None:
                 need_tls = True
@@ -334,6 +336,7 @@ class MailfwServer:
             sections.append(("deliver-maildir", dl))
         for name, opts in (extra_sections or {}).items():
             sections.append((name, opts))
+        self._sections = sections
         self.write_config(sections)
         self.users = dict(users or {})
         for u, p in self.users.items():
@@ -364,11 +367,30 @@ class MailfwServer:
         return r
 
     def start(self):
-        self._stderr = open(self.log_path, "ab")
-        self._stdout = open(self.stdout_path, "ab")
-        self.proc = subprocess.Popen([MAILFWD, "--config", self.config], stdin=subprocess.DEVNULL,
-                                     stdout=self._stdout, stderr=self._stderr, cwd=self.dir)
-        wait_for_ports(self.proc, list(self.ports.values()), self.read_log)
+        for attempt in range(5):
+            logged = len(self.read_log())
+            self._stderr = open(self.log_path, "ab")
+            self._stdout = open(self.stdout_path, "ab")
+            self.proc = subprocess.Popen([MAILFWD, "--config", self.config], stdin=subprocess.DEVNULL,
+                                         stdout=self._stdout, stderr=self._stderr, cwd=self.dir)
+            try:
+                wait_for_ports(self.proc, list(self.ports.values()), self.read_log)
+                return self
+            except AssertionError:
+                # A port picked free was taken meanwhile by a test running in
+                # parallel: pick new ones and start again.
+                taken = "Address already in use" in self.read_log()[logged:]
+                if not (taken and self._auto_ports and attempt < 4):
+                    raise
+                self.proc.wait()
+                for f in (self._stderr, self._stdout):
+                    f.close()
+                for name, opts in self._sections:
+                    if name.startswith("listener.") and name[len("listener."):] in self._auto_ports:
+                        port = free_port()
+                        opts["bind"] = "127.0.0.1:%d" % port
+                        self.ports[name[len("listener."):]] = port
+                self.write_config(self._sections)
         return self
 
     def restart(self):

@@ -283,56 +283,69 @@ public:
             return;
         }
         dir_ = tmpl;
-        const auto ports = free_ports(4);
-        if (ports.empty()) {
-            setup_error_ = "no free loopback port";
-            return;
-        }
-        port_ = ports[0];
-        required_port_ = ports[1];
-        idle_port_ = ports[2];
-        cleartext_port_ = ports[3];
-        std::string text = std::string("[server]\n") + "hostname = " + kHostname + "\n" +
-                           "plugin_dir = " MAILFW_TEST_PLUGIN_DIR "\n";
-        for (const auto& p : kPlugins) text += "load = " + p + "\n";
-        text += "spool = " + (dir_ / "spool").string() + "\n" +
-                "threads = 2\n"
-                "shutdown_grace = " + std::to_string(kShutdownGraceMs) + "ms\n" +
-                "\n[listener.test]\n"
-                "bind = 127.0.0.1:" + std::to_string(port_) + "\n" +
-                "allow_plaintext_auth = true\n"
-                "max_message_size = 1MiB\n"
-                "\n[listener.required]\n"
-                "bind = 127.0.0.1:" + std::to_string(required_port_) + "\n" +
-                "auth = required\n"
-                "allow_plaintext_auth = true\n"
-                "\n[listener.idle]\n"
-                "bind = 127.0.0.1:" + std::to_string(idle_port_) + "\n" +
-                "allow_plaintext_auth = true\n"
-                "idle_timeout = " + std::to_string(kIdleTimeoutMs) + "ms\n"
-                "\n[listener.cleartext]\n"
-                "bind = 127.0.0.1:" + std::to_string(cleartext_port_) + "\n" +
-                "\n[store-sqlite]\n"
-                "path = " + (dir_ / "users.db").string() + "\n" +
-                "pbkdf2_iterations = 1000\n"
-                "\n[deliver-maildir]\n"
-                "root = " + maildir().string() + "\n"
-                "domains = example.test\n";
-        // Quiet unless a test fails in a way the log would explain.
-        if (!std::getenv("MAILFW_TEST_LOG")) mailfw::log::set_level(mailfw::log::Level::error);
-        try {
-            file_ = std::make_unique<mailfw::ConfigFile>(mailfw::ConfigFile::parse(text, "<test>", dir_));
-            config_ = std::make_unique<mailfw::ServerConfig>(mailfw::load_server_config(*file_, MAILFW_TEST_PLUGIN_DIR));
-            host_ = std::make_unique<mailfw::PluginHost>(*config_, *file_);
-            int r = host_->user_set(MAILFW_USER_CREATE, kUser, kPassword);
-            if (r != MAILFW_OK) {
-                setup_error_ = "user_set failed with status " + std::to_string(r);
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            const auto ports = free_ports(4);
+            if (ports.empty()) {
+                setup_error_ = "no free loopback port";
                 return;
             }
-            server_ = std::make_unique<mailfw::Server>(*config_, *host_);
-        } catch (const std::exception& e) {
-            setup_error_ = std::string("server set-up failed: ") + e.what();
-            return;
+            port_ = ports[0];
+            required_port_ = ports[1];
+            idle_port_ = ports[2];
+            cleartext_port_ = ports[3];
+            std::string text = std::string("[server]\n") + "hostname = " + kHostname + "\n" +
+                               "plugin_dir = " MAILFW_TEST_PLUGIN_DIR "\n";
+            for (const auto& p : kPlugins) text += "load = " + p + "\n";
+            text += "spool = " + (dir_ / "spool").string() + "\n" +
+                    "threads = 2\n"
+                    "shutdown_grace = " + std::to_string(kShutdownGraceMs) + "ms\n" +
+                    "\n[listener.test]\n"
+                    "bind = 127.0.0.1:" + std::to_string(port_) + "\n" +
+                    "allow_plaintext_auth = true\n"
+                    "max_message_size = 1MiB\n"
+                    "\n[listener.required]\n"
+                    "bind = 127.0.0.1:" + std::to_string(required_port_) + "\n" +
+                    "auth = required\n"
+                    "allow_plaintext_auth = true\n"
+                    "\n[listener.idle]\n"
+                    "bind = 127.0.0.1:" + std::to_string(idle_port_) + "\n" +
+                    "allow_plaintext_auth = true\n"
+                    "idle_timeout = " + std::to_string(kIdleTimeoutMs) + "ms\n"
+                    "\n[listener.cleartext]\n"
+                    "bind = 127.0.0.1:" + std::to_string(cleartext_port_) + "\n" +
+                    "\n[store-sqlite]\n"
+                    "path = " + (dir_ / "users.db").string() + "\n" +
+                    "pbkdf2_iterations = 1000\n"
+                    "\n[deliver-maildir]\n"
+                    "root = " + maildir().string() + "\n"
+                    "domains = example.test\n";
+            // Quiet unless a test fails in a way the log would explain.
+            if (!std::getenv("MAILFW_TEST_LOG")) mailfw::log::set_level(mailfw::log::Level::error);
+            try {
+                file_ = std::make_unique<mailfw::ConfigFile>(mailfw::ConfigFile::parse(text, "<test>", dir_));
+                config_ = std::make_unique<mailfw::ServerConfig>(mailfw::load_server_config(*file_, MAILFW_TEST_PLUGIN_DIR));
+                host_ = std::make_unique<mailfw::PluginHost>(*config_, *file_);
+                int r = host_->user_set(MAILFW_USER_CREATE, kUser, kPassword);
+                if (r != MAILFW_OK && r != MAILFW_EXISTS) {  // EXISTS: a retry
+                    setup_error_ = "user_set failed with status " + std::to_string(r);
+                    return;
+                }
+                server_ = std::make_unique<mailfw::Server>(*config_, *host_);
+            } catch (const std::exception& e) {
+                setup_error_ = std::string("server set-up failed: ") + e.what();
+                // The free ports were free when picked; a test running in parallel
+                // may have taken one since. Pick again.
+                if (setup_error_.find("Address already in use") != std::string::npos && attempt + 1 < 5) {
+                    server_.reset();
+                    host_.reset();
+                    config_.reset();
+                    file_.reset();
+                    setup_error_.clear();
+                    continue;
+                }
+                return;
+            }
+            break;
         }
         thread_ = std::thread([] { server_->run(); });
     }

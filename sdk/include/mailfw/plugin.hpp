@@ -168,13 +168,7 @@ public:
     // Sends the reply (when it has one) and closes the session; any thread.
     void session_close(mailfw_session* s, uint32_t action, uint32_t code = 0, std::string_view enhanced = {},
                        std::string_view text = {}) const noexcept {
-        mailfw_verdict v;
-        std::memset(&v, 0, sizeof v);
-        v.struct_size = sizeof v;
-        v.action = action;
-        v.code = code;
-        v.enhanced = str(enhanced);
-        v.text = str(text);
+        const mailfw_verdict v = make_verdict(action, code, enhanced, text, 0);
         if (api_.session_close) api_.session_close(s, &v);
     }
     bool note_set(mailfw_session* s, int scope, std::string_view key, std::string_view value) const noexcept {
@@ -204,14 +198,7 @@ public:
     // Answers a PENDING event (any thread); MAILFW_INVALID when too late or twice.
     int complete_event(mailfw_completion* later, uint32_t action, uint32_t code = 0, std::string_view enhanced = {},
                        std::string_view text = {}, uint32_t delay_ms = 0) const noexcept {
-        mailfw_verdict v;
-        std::memset(&v, 0, sizeof v);
-        v.struct_size = sizeof v;
-        v.action = action;
-        v.code = code;
-        v.enhanced = str(enhanced);
-        v.text = str(text);
-        v.delay_ms = delay_ms;
+        const mailfw_verdict v = make_verdict(action, code, enhanced, text, delay_ms);
         return api_.complete_event ? api_.complete_event(later, &v) : MAILFW_INVALID;
     }
 
@@ -248,6 +235,19 @@ public:
     }
 
 private:
+    static mailfw_verdict make_verdict(uint32_t action, uint32_t code, std::string_view enhanced,
+                                       std::string_view text, uint32_t delay_ms) noexcept {
+        mailfw_verdict v;
+        std::memset(&v, 0, sizeof v);
+        v.struct_size = sizeof v;
+        v.action = action;
+        v.code = code;
+        v.enhanced = str(enhanced);
+        v.text = str(text);
+        v.delay_ms = delay_ms;
+        return v;
+    }
+
     mailfw_host* host_;
     mailfw_host_api api_;
 };
