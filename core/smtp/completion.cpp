@@ -10,8 +10,6 @@ namespace mailfw::smtp {
 
 namespace asio = boost::asio;
 
-Completion::Completion(asio::any_io_executor strand) : timer_(strand) {}
-
 bool Completion::claim() {
     if (answered_ || closed_) return false;
     answered_ = true;
@@ -24,8 +22,19 @@ int Completion::complete_event(const mailfw_verdict* verdict) {
         if (!claim()) return MAILFW_INVALID;
         verdict_ = from_c(verdict);
     }
-    asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
+    wake();
     return MAILFW_OK;
+}
+
+void Completion::wake() {
+    // Posted only while the session waits, so its strand (and io_context) is
+    // alive; the cancel runs there, where the timer is set and cleared.
+    std::lock_guard lock(mutex_);
+    if (!waiting_) return;
+    asio::post(strand_, [self = shared_from_this()] {
+        std::lock_guard lock(self->mutex_);
+        if (self->waiting_) self->waiting_->cancel();
+    });
 }
 
 int Completion::complete_delivery(const mailfw_delivery_result* result) {
@@ -50,7 +59,7 @@ int Completion::complete_delivery(const mailfw_delivery_result* result) {
             delivery_.receipt = {};
         }
     }
-    asio::post(timer_.get_executor(), [self = shared_from_this()] { self->timer_.cancel(); });
+    wake();
     return MAILFW_OK;
 }
 
@@ -61,22 +70,33 @@ bool Completion::queued() const {
 
 asio::awaitable<Completion::Arrived> Completion::wait_for(std::chrono::milliseconds deadline, bool stop_at_queued) {
     const auto until = std::chrono::steady_clock::now() + deadline;
+    asio::steady_timer timer(strand_, until);
+    // However this frame ends (also destroyed unresumed at shutdown), no
+    // answer may reach for the timer afterwards.
+    struct Forget {
+        Completion& c;
+        ~Forget() {
+            std::lock_guard lock(c.mutex_);
+            c.waiting_ = nullptr;
+        }
+    } forget{*this};
     // A loop: a cancel posted by an earlier answer (QUEUED) may wake a later wait.
     for (;;) {
         {
             std::lock_guard lock(mutex_);
+            waiting_ = nullptr;
             if (answered_) co_return Arrived::answer;
             if (stop_at_queued && queued_) co_return Arrived::queued;
             if (std::chrono::steady_clock::now() >= until) {
                 closed_ = true;
                 co_return Arrived::nothing;
             }
+            // From here an answer posts a cancel to this strand; it runs
+            // after we suspend below, so an answer is never missed.
+            waiting_ = &timer;
         }
-        // The cancel posted by complete_*() runs on this strand after we
-        // start waiting, so an answer is never missed.
-        timer_.expires_at(until);
         boost::system::error_code ec;
-        co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
 }
 

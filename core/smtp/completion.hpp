@@ -1,5 +1,8 @@
 // The host side of a mailfw_completion: a one-shot slot a plugin fills from
-// any thread; the session awaits it on its strand with a deadline.
+// any thread; the session awaits it on its strand with a deadline. It holds
+// no Asio object of its own (the waiter's timer lives in the waiting
+// coroutine), so a delivery token that outlives its session -- and even the
+// server's io_context -- can still be answered and freed on any thread.
 // The session keeps every token it issued until it ends (see plugin.h), so a
 // late answer is refused with MAILFW_INVALID rather than touching freed memory.
 // Always create with std::make_shared.
@@ -20,7 +23,7 @@ namespace mailfw::smtp {
 
 class Completion final : public mailfw_completion, public std::enable_shared_from_this<Completion> {
 public:
-    explicit Completion(boost::asio::any_io_executor strand);
+    explicit Completion(boost::asio::any_io_executor strand) : strand_(std::move(strand)) {}
 
     int complete_event(const mailfw_verdict* verdict) override;
     int complete_delivery(const mailfw_delivery_result* result) override;
@@ -45,7 +48,9 @@ public:
 
 private:
     bool claim();  // under the lock: first answer wins
-    boost::asio::steady_timer timer_;
+    void wake();   // after an answer: end the current wait, if one is running
+    boost::asio::any_io_executor strand_;
+    boost::asio::steady_timer* waiting_ = nullptr;  // the waiter's timer, set only while it waits (under the lock)
     mutable std::mutex mutex_;
     bool answered_ = false;
     bool queued_ = false;  // a delivery said QUEUED (durable here) and its final answer may follow

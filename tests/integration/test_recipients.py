@@ -12,7 +12,8 @@ import subprocess
 import tempfile
 import unittest
 
-from mailfw_harness import (ADMIN, PLUGIN_DIR, PLUGINS, TEST_PLUGIN_DIR, SharedServerTestCase, b64)
+from mailfw_harness import (ADMIN, PLUGIN_DIR, PLUGINS, TEST_PLUGIN_DIR, MailfwTestCase, SharedServerTestCase,
+                            b64)
 
 SENDER = "sender@example.test"
 BODY = b"Subject: routing\r\n\r\nHello.\r\n"
@@ -224,6 +225,26 @@ class AcknowledgementDelay(RoutingTestCase):
         # The next hop's late answer is refused (MAILFW_INVALID = 5), and frees the token.
         self.wait_until(lambda: "next-hop answer for silent-1: complete_delivery returned 5" in self.srv.read_log(),
                         5.0, "the late answer")
+
+
+class LateAnswerAfterTheServerStopped(MailfwTestCase):
+    """A delivery's token lives until its final answer, even when that
+    answer comes while the server is already stopping: no crash, exit 0."""
+
+    def test_next_hop_answers_while_the_server_stops(self):
+        relayed = fixture_dir("late-stop")
+        self.addCleanup(shutil.rmtree, relayed, True)
+        srv = self.make_server(**routed_server(
+            {"fixture-relay": {"dir": relayed, "queued": "hop.test"}}, list(PLUGINS) + ["fixture-relay"],
+            listeners={"relay": {"role": "relay", "remote_ip_ranges": "127.0.0.0/8"}}))
+        srv.start()
+        c = self.connect(srv)
+        self.assertReply(c.ehlo(), 250)
+        r = self.send_message(c, SENDER, ["silent-9@hop.test"], BODY)
+        self.assertReply(r, 250, "2.0.0")  # after the ack timeout; the hop answers ~0.5 s later
+        c.cmd("QUIT")
+        self.assertEqual(srv.stop(), 0, srv.read_log()[-3000:])
+        self.assertIn("next-hop answer for silent-9: complete_delivery returned 5", srv.read_log())
 
 
 class Abi10PluginStillWorks(RoutingTestCase):
