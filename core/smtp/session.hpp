@@ -1,17 +1,19 @@
-// One SMTP server session (RFC 5321 §4.1.4 state machine) as a C++20
-// coroutine on its connection's strand. The state lives here; the files
-// split the work: session.cpp (the command loop and the simple commands),
+// One SMTP server session as a C++20 coroutine on its connection's strand,
+// talking over a Transport (TCP in the server, memory in tests). Which
+// command may run in which Phase is session_state.cpp's one table; the
+// state lives here and the files split the work: session.cpp (the command
+// loop, the dispatcher, the simple commands, the one way to end),
 // session_io.cpp (lines, pipelined output, TLS, deadlines), session_auth.cpp
-// (AUTH), session_data.cpp (MAIL/RCPT/DATA/BDAT and delivery),
-// session_plugin_api.cpp (what plugins see through mailfw_session).
+// (AUTH in steps), session_data.cpp (MAIL/RCPT/DATA/BDAT, routing and the
+// deliveries), session_plugin_api.cpp (what plugins see through
+// mailfw_session).
 //
 // Coroutine rule for this code base: never co_await inside a condition
 // (`if (co_await f())`); bind the result to a local first. g++ 12.2
 // miscompiles some of those (the callee's frame is resumed corrupted).
 #pragma once
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <map>
@@ -59,7 +61,6 @@ public:
     PluginHost* plugin_host() override { return ctx_->plugins; }
 
 private:
-    using tcp = boost::asio::ip::tcp;
     template <class T>
     using awaitable = boost::asio::awaitable<T>;
 
