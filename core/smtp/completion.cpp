@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace mailfw::smtp {
@@ -31,7 +32,7 @@ void Completion::wake() {
     // alive; the cancel runs there, where the timer is set and cleared.
     std::lock_guard lock(mutex_);
     if (!waiting_) return;
-    asio::post(strand_, [self = shared_from_this()] {
+    asio::post(waiting_on_, [self = shared_from_this()] {
         std::lock_guard lock(self->mutex_);
         if (self->waiting_) self->waiting_->cancel();
     });
@@ -63,6 +64,11 @@ int Completion::complete_delivery(const mailfw_delivery_result* result) {
     return MAILFW_OK;
 }
 
+void Completion::hold_until_final_answer() {
+    std::lock_guard lock(mutex_);
+    if (!answered_) keep_alive_ = shared_from_this();
+}
+
 bool Completion::queued() const {
     std::lock_guard lock(mutex_);
     return queued_;
@@ -70,7 +76,8 @@ bool Completion::queued() const {
 
 asio::awaitable<Completion::Arrived> Completion::wait_for(std::chrono::milliseconds deadline, bool stop_at_queued) {
     const auto until = std::chrono::steady_clock::now() + deadline;
-    asio::steady_timer timer(strand_, until);
+    auto strand = co_await asio::this_coro::executor;
+    asio::steady_timer timer(strand, until);
     // However this frame ends (also destroyed unresumed at shutdown), no
     // answer may reach for the timer afterwards.
     struct Forget {
@@ -78,6 +85,7 @@ asio::awaitable<Completion::Arrived> Completion::wait_for(std::chrono::milliseco
         ~Forget() {
             std::lock_guard lock(c.mutex_);
             c.waiting_ = nullptr;
+            c.waiting_on_ = {};
         }
     } forget{*this};
     // A loop: a cancel posted by an earlier answer (QUEUED) may wake a later wait.
@@ -85,6 +93,7 @@ asio::awaitable<Completion::Arrived> Completion::wait_for(std::chrono::milliseco
         {
             std::lock_guard lock(mutex_);
             waiting_ = nullptr;
+            waiting_on_ = {};
             if (answered_) co_return Arrived::answer;
             if (stop_at_queued && queued_) co_return Arrived::queued;
             if (std::chrono::steady_clock::now() >= until) {
@@ -94,6 +103,7 @@ asio::awaitable<Completion::Arrived> Completion::wait_for(std::chrono::milliseco
             // From here an answer posts a cancel to this strand; it runs
             // after we suspend below, so an answer is never missed.
             waiting_ = &timer;
+            waiting_on_ = strand;
         }
         boost::system::error_code ec;
         co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));

@@ -23,7 +23,7 @@ namespace mailfw::smtp {
 
 class Completion final : public mailfw_completion, public std::enable_shared_from_this<Completion> {
 public:
-    explicit Completion(boost::asio::any_io_executor strand) : strand_(std::move(strand)) {}
+    Completion() = default;
 
     int complete_event(const mailfw_verdict* verdict) override;
     int complete_delivery(const mailfw_delivery_result* result) override;
@@ -38,7 +38,9 @@ public:
     bool queued() const;
     // A delivery's token outlives its session: it lives until the plugin's
     // final answer (plugin.h), however late, which then frees it.
-    void hold_until_final_answer() { keep_alive_ = shared_from_this(); }
+    // (A token already answered -- the SDK helper answers before returning
+    // PENDING -- is not held: nothing would release it.)
+    void hold_until_final_answer();
 
     const Verdict& verdict() const { return verdict_; }
     const mailfw_delivery_result& delivery() const { return delivery_; }
@@ -49,8 +51,10 @@ public:
 private:
     bool claim();  // under the lock: first answer wins
     void wake();   // after an answer: end the current wait, if one is running
-    boost::asio::any_io_executor strand_;
-    boost::asio::steady_timer* waiting_ = nullptr;  // the waiter's timer, set only while it waits (under the lock)
+    // The waiter's timer and strand, set only while a wait runs (under the
+    // lock): not even an executor copy may outlive the io_context.
+    boost::asio::steady_timer* waiting_ = nullptr;
+    boost::asio::any_io_executor waiting_on_;
     mutable std::mutex mutex_;
     bool answered_ = false;
     bool queued_ = false;  // a delivery said QUEUED (durable here) and its final answer may follow

@@ -14,9 +14,8 @@ namespace {
 constexpr uint32_t kDefaultTimeoutMs = 30000;
 }
 
-EventPipeline::EventPipeline(const std::vector<EventHandler>& handlers, mailfw_session* session,
-                             asio::any_io_executor strand)
-    : session_(session), strand_(std::move(strand)) {
+EventPipeline::EventPipeline(const std::vector<EventHandler>& handlers, mailfw_session* session)
+    : session_(session) {
     entries_.reserve(handlers.size());
     for (const auto& h : handlers) {
         Entry e{&h};
@@ -79,7 +78,7 @@ asio::awaitable<Verdict> EventPipeline::fire(mailfw_event event) {
         if (!(t.hooks & MAILFW_HOOK_BIT(event.hook)) || !t.on_event) continue;
         mailfw_verdict cv{};
         cv.struct_size = sizeof cv;
-        auto token = std::make_shared<Completion>(strand_);
+        auto token = std::make_shared<Completion>();
         int action = t.on_event(e.handler->instance, e.connection, e.transaction, session_, &event, &cv, token.get());
         Verdict v;
         if (action == MAILFW_PENDING) {

@@ -8,7 +8,6 @@
 #pragma once
 #include <mailfw/plugin.h>
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <string>
@@ -23,8 +22,7 @@ namespace mailfw::smtp {
 
 class EventPipeline {
 public:
-    EventPipeline(const std::vector<EventHandler>& handlers, mailfw_session* session,
-                  boost::asio::any_io_executor strand);
+    EventPipeline(const std::vector<EventHandler>& handlers, mailfw_session* session);
     ~EventPipeline();  // closes transaction and connection states
     EventPipeline(const EventPipeline&) = delete;
     EventPipeline& operator=(const EventPipeline&) = delete;
@@ -50,7 +48,6 @@ private:
     std::vector<Entry> entries_;
     uint32_t mask_ = 0;
     mailfw_session* session_;
-    boost::asio::any_io_executor strand_;
     std::vector<std::shared_ptr<Completion>> tokens_;  // kept until the session ends
 };
 

@@ -96,7 +96,7 @@ asio::awaitable<void> Session::run() {
     const auto& host = ctx_->server->hostname;
     log::write(log::Level::info, "connect to " + ctx_->listener->name + " (" + local_ip_ + ":" +
                                      std::to_string(local_port_) + ")", id_, client_);
-    events_ = std::make_unique<EventPipeline>(ctx_->plugins->event_handlers(), this, executor_);
+    events_ = std::make_unique<EventPipeline>(ctx_->plugins->event_handlers(), this);
     read_limit_ = command_read_limit(*ctx_->plugins);
 
     bool proceed = true;

@@ -588,7 +588,7 @@ asio::awaitable<Reply> Session::deliver() {
 asio::awaitable<void> Session::deliver_to(const Delivery& d, const mailfw_message& m, Outcome& out) {
     mailfw_delivery_result result{};
     result.struct_size = sizeof result;
-    auto token = std::make_shared<Completion>(executor_);
+    auto token = std::make_shared<Completion>();
     int status;
     if (d.blocking()) {
         // The delivery's disk I/O and fsync happen on the delivery pool, never on a network thread.
