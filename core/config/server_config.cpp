@@ -45,6 +45,16 @@ std::string at(const ConfigFile& file, const ConfigEntry* e, std::string_view se
 
 ListenerConfig read_listener(const ConfigFile& file, const std::string& section,
                              std::map<std::string, std::string>& bound) {
+    // Moved to the limit plugins in 1.2 (one owner per limit); a precise line beats "unknown key".
+    static constexpr std::pair<const char*, const char*> kMoved[] = {
+        {"idle_timeout", "load limit-timers and set inactivity_timeout in [limit-timers]"},
+        {"max_message_size", "load limit-size and set max_message_size in [limit-size]"},
+    };
+    for (const ConfigEntry* e : file.entries(section))
+        for (const auto& [key, fix] : kMoved)
+            if (e->key == key)
+                throw ConfigError(file.where(*e) + ": `" + key + "` in [" + section +
+                                  "] was moved to a limit plugin in mailfw 1.2: " + fix);
     SectionValues v = validate_section(file, section, listener_section_schema());
     ListenerConfig l;
     l.name = section.substr(kListenerPrefix.size());
@@ -81,14 +91,6 @@ ListenerConfig read_listener(const ConfigFile& file, const std::string& section,
                               "(no host bits after the prefix)");
         l.remote_ip_ranges.push_back(*range);
     }
-    l.idle_timeout_ms = static_cast<uint64_t>(*v.number("idle_timeout"));
-    l.max_message_size = static_cast<uint64_t>(*v.number("max_message_size"));
-    if (l.idle_timeout_ms == 0)
-        throw ConfigError(at(file, v.entry("idle_timeout"), section) + ": idle_timeout in [" + section +
-                          "] must be more than 0; use e.g. 5m");
-    if (l.max_message_size == 0)
-        throw ConfigError(at(file, v.entry("max_message_size"), section) + ": max_message_size in [" + section +
-                          "] must be more than 0; use e.g. 36MiB");
     return l;
 }
 
@@ -151,9 +153,6 @@ const std::vector<KeySpec>& listener_section_schema() {
         key("remote_ip_ranges", MAILFW_KEY_STRING, std::nullopt,
             "on a relay listener, clients from this address or network (CIDR) may relay without AUTH; may repeat",
             MAILFW_KEY_MULTI),
-        key("idle_timeout", MAILFW_KEY_DURATION, "5m",
-            "close a session that sends no command for this long (421 4.4.2)"),
-        key("max_message_size", MAILFW_KEY_SIZE, "36MiB", "largest message accepted (SIZE, 552 5.3.4)"),
     };
     return schema;
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/backstops.hpp"
 #include "config/config_file.hpp"
 #include "config/section_schema.hpp"
 #include "config/value_parsers.hpp"
@@ -30,8 +31,10 @@ struct ListenerConfig {
     // remote_ip_ranges = : on a relay listener, clients from these ranges
     // may relay without AUTH. Empty: only authenticated clients may relay.
     std::vector<IpRange> remote_ip_ranges;
-    uint64_t idle_timeout_ms = 300000;        // idle_timeout = 5m
-    uint64_t max_message_size = 37748736;     // max_message_size = 36MiB
+    // The core's backstops (config/backstops.hpp), not config keys: the
+    // policy limits are limit-timers' and limit-size's. Tests lower them.
+    uint64_t idle_backstop_ms = backstop::kMaxIdleMs;
+    uint64_t message_size_backstop = backstop::kMaxMessageSize;
 };
 
 struct PluginLoad {

@@ -81,4 +81,26 @@ bool in_any_range(const std::vector<IpRange>& ranges, std::string_view address) 
     return false;
 }
 
+std::optional<unsigned> longest_match(const std::vector<IpRange>& ranges, std::string_view address) {
+    std::optional<unsigned> best;
+    for (const auto& r : ranges)
+        if (in_range(r, address) && (!best || r.prefix > *best)) best = r.prefix;
+    return best;
+}
+
+std::optional<std::string> source_network(std::string_view address, unsigned v6_prefix) {
+    auto a = parse_address(address);
+    if (!a) return std::nullopt;
+    if (!a->v6) {
+        char text[INET_ADDRSTRLEN];
+        if (!inet_ntop(AF_INET, a->network.data(), text, sizeof text)) return std::nullopt;
+        return std::string(text);
+    }
+    const unsigned bits = v6_prefix > 128 ? 128 : v6_prefix;
+    for (unsigned bit = bits; bit < 128; ++bit) a->network[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
+    char text[INET6_ADDRSTRLEN];
+    if (!inet_ntop(AF_INET6, a->network.data(), text, sizeof text)) return std::nullopt;
+    return std::string(text) + "/" + std::to_string(bits);
+}
+
 }  // namespace mailfw

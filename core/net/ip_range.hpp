@@ -1,10 +1,13 @@
 // CIDR ranges ("192.0.2.0/24", "2001:db8::/32", or a single address) and
-// membership tests, for a listener's remote_ip_ranges. Pure and total: a
-// bad text gives nullopt, never an exception.
+// membership tests, for a listener's remote_ip_ranges and the access and
+// connection limit plugins (built into the small library mailfw_parsers,
+// so plugins link it without the core). Pure and total: a bad text gives
+// nullopt, never an exception.
 #pragma once
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -24,5 +27,11 @@ std::optional<IpRange> parse_ip_range(std::string_view text);
 // IPv4-mapped IPv6 address matches IPv4 ranges.
 bool in_range(const IpRange& range, std::string_view address);
 bool in_any_range(const std::vector<IpRange>& ranges, std::string_view address);
+// The prefix length of the most specific range holding `address`, if any.
+std::optional<unsigned> longest_match(const std::vector<IpRange>& ranges, std::string_view address);
+// The network `address` belongs to when sources are grouped: IPv4 as the
+// address itself, IPv6 by its first `v6_prefix` bits ("2001:db8:1:2::/64").
+// nullopt for a text that is not an address.
+std::optional<std::string> source_network(std::string_view address, unsigned v6_prefix);
 
 }  // namespace mailfw

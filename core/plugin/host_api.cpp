@@ -118,6 +118,30 @@ uint64_t api_timer_start(mailfw_session* session, uint64_t delay_ms, mailfw_time
     }
 }
 
+uint64_t api_inactivity_timer_start(mailfw_session* session, uint64_t delay_ms, mailfw_timer_fn fire,
+                                    void* user_data) noexcept {
+    try {
+        if (!session || !fire) return 0;
+        return session->start_inactivity_timer(delay_ms, fire, user_data);
+    } catch (...) {
+        return 0;
+    }
+}
+
+int api_server_info(mailfw_host* host, mailfw_server_info* out) noexcept {
+    try {
+        if (!host || !host->owner || !out || out->struct_size < sizeof(size_t)) return MAILFW_INVALID;
+        mailfw_server_info full;
+        host->owner->fill_server_info(full);
+        const size_t n = std::min(out->struct_size, sizeof full);
+        std::memcpy(out, &full, n);
+        out->struct_size = n;
+        return MAILFW_OK;
+    } catch (...) {
+        return MAILFW_INVALID;
+    }
+}
+
 void api_timer_cancel(mailfw_session* session, uint64_t timer_id) noexcept {
     try {
         if (session) session->cancel_timer(timer_id);
@@ -407,6 +431,8 @@ const mailfw_host_api kApi = {
     .rate_update = &api_rate_update,
     .counter_update_async = &api_counter_update_async,
     .rate_update_async = &api_rate_update_async,
+    .server_info = &api_server_info,
+    .inactivity_timer_start = &api_inactivity_timer_start,
 };
 
 }  // namespace

@@ -73,7 +73,9 @@ std::string key_description(const KeySpec& k) {
 }  // namespace
 
 PluginHost::PluginHost(const ServerConfig& config, const ConfigFile& file)
-    : counters_(make_counter_backend(config.counters)) {
+    : counters_(make_counter_backend(config.counters)),
+      hostname_(config.hostname),
+      spool_dir_(config.spool_dir.string()) {
     if (!counters_)  // the schema's choices make this a programming error
         throw ConfigError("[server] counters = " + config.counters + " is not a counter backend; use local");
     g_live.store(this);
@@ -97,6 +99,20 @@ PluginHost::~PluginHost() {
 PluginHost* PluginHost::live() { return g_live.load(); }
 
 const mailfw_host_api* PluginHost::api() { return host_api_table(); }
+
+void PluginHost::fill_server_info(mailfw_server_info& out) const {
+    std::memset(&out, 0, sizeof out);
+    out.struct_size = sizeof out;
+    out.hostname = mailfw::str(hostname_);
+    out.spool_dir = mailfw::str(spool_dir_);
+    bool accepting = !shutting_down_.load();
+    for (const Delivery& d : deliveries_)
+        if (accepting && d.table.available) accepting = d.table.available(d.instance) == MAILFW_OK;
+    out.accepting = accepting ? 1u : 0u;
+    out.max_message_size = backstop::kMaxMessageSize;
+    out.max_recipients = backstop::kMaxRecipients;
+    out.max_idle_ms = backstop::kMaxIdleMs;
+}
 
 void PluginHost::destroy_instances() noexcept {
     server_mechs_.clear();
@@ -155,6 +171,7 @@ void PluginHost::load_all(const ServerConfig& config, const ConfigFile& file) {
         p->host = std::make_unique<mailfw_host>();
         p->host->plugin = load.name;
         p->host->counters = counters_.get();
+        p->host->owner = this;
         p->host->config = validate_section(file, load.name, lib.keys, "plugin " + load.name);
         plugins_.push_back(std::move(p));
     }

@@ -6,6 +6,7 @@
 #pragma once
 #include <mailfw/plugin.h>
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -110,6 +111,12 @@ public:
     // process. nullptr when none is alive.
     static PluginHost* live();
 
+    // The server as plugins see it (mailfw_server_info): names, the core's
+    // backstops, and whether a new session can be served now.
+    void fill_server_info(mailfw_server_info& out) const;
+    // From the server when it stops accepting: server_info says so.
+    void begin_shutdown() { shutting_down_.store(true); }
+
     // The counter service every plugin's counter calls reach.
     CounterBackend& counters() { return *counters_; }
 
@@ -133,6 +140,8 @@ private:
     void destroy_instances() noexcept;
 
     std::unique_ptr<CounterBackend> counters_;  // outlives the plugins (declared first)
+    std::string hostname_, spool_dir_;          // for server_info, set before any create()
+    std::atomic<bool> shutting_down_{false};
     std::vector<std::unique_ptr<LoadedPlugin>> plugins_;
     std::vector<ServerMech> server_mechs_;
     std::vector<ClientMech> client_mechs_;

@@ -22,6 +22,8 @@ struct mailfw_session {
     // Strings in `out` must stay valid until the calling plugin returns.
     virtual void fill_info(mailfw_session_info& out) = 0;
     virtual uint64_t start_timer(uint64_t delay_ms, mailfw_timer_fn fire, void* user_data) = 0;
+    // Restarted by the client's progress (plugin.h); cancelled by cancel_timer.
+    virtual uint64_t start_inactivity_timer(uint64_t delay_ms, mailfw_timer_fn fire, void* user_data) = 0;
     virtual void cancel_timer(uint64_t id) = 0;
     virtual void close_with(const mailfw_verdict* reply) = 0;
     // nullptr when the scope is not open (no transaction).

@@ -101,12 +101,10 @@ asio::awaitable<void> Session::run() {
 
     bool proceed = true;
     if (ctx_->listener->tls == TlsMode::implicit) proceed = co_await start_tls();
-    if (proceed && ctx_->registry->shutting_down()) {
-        co_await end_session(Reply(421, "4.3.2", host + " Service shutting down, try again later"), "shutting down");
-        proceed = false;
-    }
     if (proceed) {
         // From here on the session exists for plugins: DISCONNECT pairs with this.
+        // CONNECT comes before the core's own shutdown refusal, so the
+        // owner of NewConnectionNotAvailable (limit-connections) answers it.
         connect_announced_ = true;
         if (events_->wants(MAILFW_HOOK_CONNECT)) {
             mailfw_event ev{};
@@ -115,6 +113,10 @@ asio::awaitable<void> Session::run() {
             co_await refuse_at_connect(v);
         }
         proceed = open_;
+    }
+    if (proceed && ctx_->registry->shutting_down()) {
+        co_await end_session(Reply(421, "4.3.2", host + " Service shutting down, try again later"), "shutting down");
+        proceed = false;
     }
     if (proceed && phase_ == Phase::greeting) co_await send(Reply(220, "", host + " ESMTP mailfw ready"));
 
@@ -193,6 +195,7 @@ asio::awaitable<void> Session::run() {
         std::lock_guard lock(timers_mutex_);
         timers_.clear();
         held_timers_.clear();
+        inactivity_timers_.clear();
     }
     events_.reset();
     co_await linger_close();
@@ -302,7 +305,8 @@ asio::awaitable<void> Session::cmd_ehlo(const Command& cmd) {
 }
 
 std::vector<std::string> Session::ehlo_keywords() const {
-    std::vector<std::string> k{"PIPELINING", "SIZE " + std::to_string(ctx_->listener->max_message_size), "8BITMIME",
+    // SIZE is the backstop's unless a handler (limit-size) sends its own.
+    std::vector<std::string> k{"PIPELINING", "SIZE " + std::to_string(ctx_->listener->message_size_backstop), "8BITMIME",
                                "ENHANCEDSTATUSCODES", "CHUNKING"};
     if (ctx_->listener->tls == TlsMode::starttls && ctx_->tls && !transport_->tls_active()) k.push_back("STARTTLS");
     std::string auth;

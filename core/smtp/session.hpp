@@ -52,6 +52,7 @@ public:
     // mailfw_session (plugin-facing, see plugin/session_handle.hpp)
     void fill_info(mailfw_session_info& out) override;
     uint64_t start_timer(uint64_t delay_ms, mailfw_timer_fn fire, void* user_data) override;
+    uint64_t start_inactivity_timer(uint64_t delay_ms, mailfw_timer_fn fire, void* user_data) override;
     void cancel_timer(uint64_t id) override;
     void close_with(const mailfw_verdict* reply) override;
     Notes* notes(int scope) override;
@@ -75,8 +76,13 @@ private:
     // until the inactivity deadline, which only touch() moves: a complete
     // command, or progress inside a message (ConnectionInactivityTimeOut is
     // "no command", not "no byte": a byte a second must not hold a session).
+    // The deadline is the earlier of the core's backstop and the plugins'
+    // inactivity timers (limit-timers); one of those falling due fires on
+    // the strand and the read goes on unless it closed the session.
     awaitable<bool> fill();
     void touch();
+    std::chrono::steady_clock::time_point read_deadline();
+    void deadline_passed();
     awaitable<void> flush();                        // sends queued replies
     void queue(const Reply& r);                     // + log line
     awaitable<void> send(Reply r);                  // queue, REPLY hook, delays
@@ -164,6 +170,10 @@ private:
     awaitable<Verdict> fire_data_headers();
     awaitable<std::optional<Reply>> end_message();  // nullopt: a hook already answered
     awaitable<Reply> deliver();
+    // The most this session stores of a message: the backstop, or less when
+    // a handler advertises a smaller EHLO SIZE (limit-size). Asked once.
+    uint64_t size_limit();
+    std::optional<uint64_t> size_limit_;
 
     // Routing (plugin.h "Routing"): which delivery takes a recipient. Sets
     // `delivery` and returns nullopt when one claims it, else the refusal.
@@ -260,6 +270,16 @@ private:
     uint64_t next_timer_id_ = 1;
     bool in_worker_call_ = false;
     std::vector<DueTimer> held_timers_;
+    // Plugins' inactivity timers: no asio timer of their own; their due
+    // times shorten the read deadline (fill) and touch() moves them.
+    struct InactivityTimer {
+        uint64_t id;
+        std::chrono::milliseconds delay;
+        std::chrono::steady_clock::time_point due;
+        mailfw_timer_fn fire;
+        void* user_data;
+    };
+    std::vector<InactivityTimer> inactivity_timers_;
 };
 
 }  // namespace mailfw::smtp

@@ -117,6 +117,8 @@ asio::awaitable<void> Session::auth_exchange(AuthRequest& req, void* state, Auth
                 Reply bye(421, "4.4.2",
                           ctx_->server->hostname + " Timeout waiting for the authentication response, closing connection");
                 co_await end_session(std::move(bye), "idle timeout during AUTH");
+            } else if (close_requested_) {
+                // a plugin closed it (limit-timers): the loop sends its reply
             } else {
                 end_session_silently("connection lost during AUTH");
             }

@@ -10,6 +10,7 @@
 #include <mailfw/plugin.hpp>
 
 #include <algorithm>
+#include <strings.h>
 
 #include "smtp/data_decoder.hpp"
 #include "smtp/session.hpp"
@@ -22,9 +23,12 @@ namespace mailfw::smtp {
 namespace asio = boost::asio;
 
 namespace {
-// A safety net against absurd envelopes; policy limits come from plugins.
-constexpr size_t kMaxRecipients = 1000;
 constexpr uint32_t kDefaultDeliveryTimeoutMs = 60000;
+
+Reply too_big_reply(uint64_t limit, const char* also = "") {
+    return Reply(552, "5.3.4", "Message size exceeds fixed maximum message size (limit " + std::to_string(limit) +
+                                   " octets)" + also);
+}
 
 // The parameters of MAIL / RCPT as handlers see them: "KEY=VALUE KEY2",
 // keywords upper-cased, values as sent.
@@ -52,7 +56,6 @@ std::optional<uint64_t> parse_size_param(std::string_view v) {
 // The phase table (session_state.cpp) has already checked the sequence
 // (EHLO first, no nested MAIL, AUTH when required, recipients before DATA).
 asio::awaitable<void> Session::cmd_mail(const Command& cmd) {
-    const auto& l = *ctx_->listener;
     if (shutdown_requested_) {
         co_await end_session(Reply(421, "4.3.2", ctx_->server->hostname + " Service shutting down, closing connection"),
                              "shutting down");
@@ -77,12 +80,7 @@ asio::awaitable<void> Session::cmd_mail(const Command& cmd) {
                 co_await send(Reply(501, "5.5.4", "Syntax: SIZE=<octets>"));
                 co_return;
             }
-            if (*n > l.max_message_size) {
-                co_await send(Reply(552, "5.3.4", "Message size exceeds fixed maximum message size (" +
-                                                      std::to_string(l.max_message_size) + " octets)"));
-                co_return;
-            }
-            declared = *n;
+            declared = *n;  // checked after the MAIL hook: limit-size answers first
         } else if (p.keyword == "BODY") {  // RFC 6152
             std::string v = p.value.value_or("");
             for (auto& c : v) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -118,6 +116,13 @@ asio::awaitable<void> Session::cmd_mail(const Command& cmd) {
             co_return;
         }
     }
+    if (declared > size_limit()) {  // RFC 1870 §6
+        log::write(log::Level::info, "SIZE=" + std::to_string(declared) + " over the limit of " +
+                                         std::to_string(size_limit()) + " octets", id_, client_);
+        reset_transaction();
+        co_await send(too_big_reply(size_limit()));
+        co_return;
+    }
     co_await send(Reply(250, "2.1.0", "Sender <" + path.address + "> OK"));
 }
 
@@ -139,8 +144,8 @@ asio::awaitable<void> Session::cmd_rcpt(const Command& cmd) {
             co_return;
         }
     }
-    if (txn_->rcpts.size() >= kMaxRecipients) {
-        co_await send(Reply(452, "4.5.3", "Too many recipients"));
+    if (txn_->rcpts.size() >= backstop::kMaxRecipients) {  // the backstop; policy is limit-recipients'
+        co_await send(Reply(452, "4.5.3", "Too many recipients (limit " + std::to_string(backstop::kMaxRecipients) + ")"));
         co_return;
     }
     // Decided now, never assumed: a delivery claims it, or it is refused.
@@ -212,6 +217,20 @@ asio::awaitable<std::optional<Reply>> Session::route_recipient(const std::string
     co_return Reply(554, "5.7.1", "<" + address + ">: Relay access denied");
 }
 
+uint64_t Session::size_limit() {
+    if (size_limit_) return *size_limit_;
+    uint64_t limit = ctx_->listener->message_size_backstop;
+    // RFC 1870: "SIZE <n>", n = 0 meaning no fixed maximum.
+    for (const auto& [line, plugin] : events_->ehlo_keywords()) {
+        if (line.size() < 6 || strncasecmp(line.c_str(), "SIZE ", 5) != 0) continue;
+        auto n = parse_size_param(std::string_view(line).substr(5));
+        if (n && *n > 0) limit = std::min(limit, *n);
+        break;  // the first handler's SIZE is the one advertised
+    }
+    size_limit_ = limit;
+    return limit;
+}
+
 bool Session::begin_message() {
     txn_->id = make_queue_id();
     try {
@@ -228,7 +247,7 @@ void Session::take_message_bytes(std::string_view bytes) {
     Transaction& t = *txn_;
     t.bytes += bytes.size();
     if (!t.headers->headers_complete()) t.headers->feed(bytes);
-    if (t.bytes > ctx_->listener->max_message_size) t.too_big = true;
+    if (t.bytes > size_limit()) t.too_big = true;
     // Keep reading to stay in step, but store nothing that will not be kept.
     if (t.too_big || t.write_failed || t.header_refusal) return;
     try {
@@ -343,23 +362,16 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
     Reply refusal = command_refusal(Verb::bdat, phase_, facts()).value_or(Reply());
     if (!refusal.code && phase_ != Phase::data && !begin_message())
         refusal = Reply(451, "4.3.0", "Cannot store the message now, try again later");
-    const uint64_t limit = ctx_->listener->max_message_size;
-    if (!refusal.code && (args->size > limit || txn_->bytes + args->size > limit)) {
-        // Known too big before a byte is read (RFC 3030 §2 still wants the
-        // chunk read): a chunk we can afford to skip is skipped; one larger
-        // than the limit itself (BDAT 9223372036854775807) cannot keep us in
-        // step, so the session ends instead of reading it to the timeout.
-        log::write(log::Level::info, "BDAT chunk of " + std::to_string(args->size) + " octets exceeds the limit of " +
-                                         std::to_string(limit), id_, client_);
+    const uint64_t cap = ctx_->listener->message_size_backstop;
+    if (args->size > cap) {
+        // A chunk larger than the hard cap (BDAT 9223372036854775807) cannot
+        // keep us in step: reading it would take forever, so the session
+        // ends. Smaller ones are read (not stored) and refused at their end.
+        log::write(log::Level::info, "BDAT chunk of " + std::to_string(args->size) + " octets exceeds the cap of " +
+                                         std::to_string(cap), id_, client_);
         reset_transaction();
-        if (args->size > limit) {
-            co_await end_session(Reply(552, "5.3.4", "Message size exceeds fixed maximum message size (" +
-                                                         std::to_string(limit) + " octets); closing connection"),
-                                 "BDAT chunk over the size limit");
-            co_return;
-        }
-        refusal = Reply(552, "5.3.4", "Message size exceeds fixed maximum message size (" + std::to_string(limit) +
-                                          " octets)");
+        co_await end_session(too_big_reply(cap, "; closing connection"), "BDAT chunk over the size cap");
+        co_return;
     }
     if (refusal.code) {
         co_await discard_bytes(args->size);  // RFC 3030 §2: the chunk is read regardless
@@ -386,9 +398,9 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
         co_await headers_checkpoint();
         if (!txn_) co_return;  // a handler closed the session meanwhile
     }
-    if (txn_->too_big) {
-        reset_transaction();
-        co_await send(Reply(552, "5.3.4", "Message size exceeds fixed maximum message size"));
+    if (txn_->too_big) {  // the message ends here, LAST or not: its end hooks answer
+        std::optional<Reply> reply = co_await end_message();
+        if (reply) co_await send(std::move(*reply));
         co_return;
     }
     const auto ending = args->last ? txn_->bdat_endings.finish() : txn_->bdat_endings.error();
@@ -443,11 +455,7 @@ asio::awaitable<void> Session::headers_checkpoint() {
 
 asio::awaitable<std::optional<Reply>> Session::end_message() {
     Transaction& t = *txn_;
-    if (t.too_big) {
-        reset_transaction();
-        co_return Reply(552, "5.3.4", "Message size exceeds fixed maximum message size");
-    }
-    if (t.write_failed) {
+    if (t.write_failed && !t.too_big) {
         reset_transaction();
         co_return Reply(451, "4.3.0", "Local error storing the message, try again later");
     }
@@ -469,11 +477,21 @@ asio::awaitable<std::optional<Reply>> Session::end_message() {
         header_hooks_open_ = true;
         Verdict v = co_await events_->fire(ev);
         header_hooks_open_ = false;
-        const bool rejected = co_await act_on(v, MAILFW_HOOK_DATA_END);
+        // A message over the size limit was not kept: it is refused whatever
+        // the handlers say (plugin.h), by the owner of the limit if loaded.
+        const Verdict refusal = v.action == MAILFW_ACCEPT && t.too_big ? Verdict{} : v;
+        const bool rejected = co_await act_on(refusal, MAILFW_HOOK_DATA_END);
         if (rejected) {
             reset_transaction();
             co_return std::nullopt;
         }
+    }
+    if (t.too_big) {
+        const uint64_t limit = size_limit();
+        log::write(log::Level::info, "message of " + std::to_string(t.bytes) + " octets over the limit of " +
+                                         std::to_string(limit), id_, client_);
+        reset_transaction();
+        co_return too_big_reply(limit);
     }
     Reply r = co_await deliver();
     reset_transaction();

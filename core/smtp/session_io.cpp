@@ -78,7 +78,7 @@ asio::awaitable<bool> Session::fill() {
     inbuf_.resize(old + kReadChunk);
     boost::system::error_code ec;
     size_t n = 0;
-    arm_deadline(idle_deadline_);
+    arm_deadline(read_deadline());
     auto buf = asio::buffer(inbuf_.data() + old, kReadChunk);
     reading_ = true;
     n = co_await transport_->read_some(buf, ec);
@@ -164,10 +164,47 @@ asio::awaitable<int> Session::off_thread_raw(int (*fn)(void*), void* arg, asio::
 }
 
 std::chrono::steady_clock::time_point Session::idle_from_now() const {
-    return std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx_->listener->idle_timeout_ms);
+    return std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx_->listener->idle_backstop_ms);
 }
 
-void Session::touch() { idle_deadline_ = idle_from_now(); }
+void Session::touch() {
+    const auto now = std::chrono::steady_clock::now();
+    idle_deadline_ = now + std::chrono::milliseconds(ctx_->listener->idle_backstop_ms);
+    std::lock_guard lock(timers_mutex_);
+    for (auto& t : inactivity_timers_) t.due = now + t.delay;
+}
+
+std::chrono::steady_clock::time_point Session::read_deadline() {
+    auto at = idle_deadline_;
+    std::lock_guard lock(timers_mutex_);
+    for (const auto& t : inactivity_timers_) at = std::min(at, t.due);
+    return at;
+}
+
+void Session::deadline_passed() {
+    // A plugin's inactivity timer first: it fires (once) and decides; the
+    // read goes on unless it closed the session. Writes have only the backstop.
+    std::vector<DueTimer> due;
+    if (reading_) {
+        const auto now = std::chrono::steady_clock::now();
+        std::lock_guard lock(timers_mutex_);
+        for (auto it = inactivity_timers_.begin(); it != inactivity_timers_.end();) {
+            if (it->due <= now) {
+                due.push_back({it->id, it->fire, it->user_data});
+                it = inactivity_timers_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    if (!due.empty()) {
+        for (const auto& t : due) t.fire(t.user_data, t.id);
+        if (reading_ && !close_requested_) arm_deadline(read_deadline());
+        return;
+    }
+    timed_out_ = true;
+    transport_->cancel();
+}
 
 void Session::arm_deadline(std::chrono::steady_clock::time_point at) {
     timed_out_ = false;
@@ -177,9 +214,7 @@ void Session::arm_deadline(std::chrono::steady_clock::time_point at) {
         auto self = weak.lock();
         // A stale expiry (the I/O finished and a new deadline was armed) is ignored.
         if (ec || !self || self->deadline_generation_ != generation) return;
-        self->timed_out_ = true;
-        boost::system::error_code ignored;
-        self->transport_->cancel();
+        self->deadline_passed();
     });
 }
 

@@ -57,9 +57,19 @@ uint64_t Session::start_timer(uint64_t delay_ms, mailfw_timer_fn fire, void* use
     return id;
 }
 
+uint64_t Session::start_inactivity_timer(uint64_t delay_ms, mailfw_timer_fn fire, void* user_data) {
+    if (!fire) return 0;
+    std::lock_guard lock(timers_mutex_);
+    const uint64_t id = next_timer_id_++;  // one id space: timer_cancel stops either kind
+    const auto delay = std::chrono::milliseconds(delay_ms);
+    inactivity_timers_.push_back({id, delay, std::chrono::steady_clock::now() + delay, fire, user_data});
+    return id;
+}
+
 void Session::cancel_timer(uint64_t id) {
     std::unique_ptr<asio::steady_timer> gone;  // destroyed outside the lock
     std::lock_guard lock(timers_mutex_);
+    std::erase_if(inactivity_timers_, [id](const InactivityTimer& t) { return t.id == id; });
     auto it = timers_.find(id);
     if (it != timers_.end()) {
         gone = std::move(it->second);

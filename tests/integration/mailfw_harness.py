@@ -592,6 +592,16 @@ class MailfwTestCase(unittest.TestCase):
             self.assertTrue(s, "empty secret given to assertLogClean")
             self.assertNotIn(s, log, "the log contains a secret %r:\n%s" % (s, log))
 
+    def wait_for_log(self, needle, srv=None, timeout=5.0):
+        """True once `needle` is in the server's log (within `timeout` s)."""
+        srv = srv or self.server
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in srv.read_log():
+                return True
+            time.sleep(0.05)
+        return False
+
     def wait_until(self, predicate, timeout=5.0, what="condition"):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

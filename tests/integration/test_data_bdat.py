@@ -4,16 +4,17 @@ import os
 import time
 import unittest
 
-from mailfw_harness import SharedServerTestCase, dot_stuff, split_delivered
+from mailfw_harness import PLUGINS, SharedServerTestCase, dot_stuff, split_delivered
 
 SENDER = "sender@example.test"
-MAX_SIZE = 64 * 1024
 
 
 class DataBdat(SharedServerTestCase):
+    # Size limits themselves are test_limit_size.py's.
     server_kwargs = dict(
-        listeners={"big": {"max_message_size": "4MiB"},
-                   "small": {"max_message_size": "64KiB"}},
+        listeners={"big": {}},
+        loads=PLUGINS + ("limit-size",),
+        extra_sections={"limit-size": {"max_message_size": "4MiB"}},
         users={"alice": "alice-secret"})
     counter = 0
 
@@ -159,196 +160,6 @@ class DataBdat(SharedServerTestCase):
         # The session continues and is out of the transaction.
         self.assertReply(c.cmd("NOOP"), 250, "2.0.0")
         self.assertReply(c.cmd("RCPT TO:<%s>" % rcpt2), 503, "5.5.1")
-        self.assertNoLeftovers()
-
-    def test_data_message_too_big(self):
-        rcpt = self.rcpt()
-        c = self.session("small")
-        body = b"Subject: too big\r\n\r\n" + (b"z" * 78 + b"\r\n") * (MAX_SIZE // 80 + 100)
-        self.assertGreater(len(body), MAX_SIZE)
-        self.assertReply(self.send_message(c, SENDER, [rcpt], body), 552, "5.3.4")
-        self.assertNothingDelivered(rcpt)
-        self.assertReply(c.cmd("NOOP"), 250, "2.0.0")
-        # A message under the limit still goes through on the same session.
-        small = b"Subject: fits\r\n\r\nsmall\r\n"
-        self.assertReply(self.send_message(c, SENDER, [rcpt], small), 250, "2.0.0")
-        self.assertDeliveredBody(self.srv, rcpt, small, SENDER, count=1)
-        self.assertNoLeftovers()
-
-    # -- SMTP smuggling defences -------------------------------------------------
-    def _smuggle(self, payload):
-        rcpt = self.rcpt()
-        c = self.session()
-        self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250, "2.1.0")
-        self.assertReply(c.cmd("RCPT TO:<%s>" % rcpt), 250, "2.1.5")
-        self.assertReply(c.cmd("DATA"), 354)
-        try:
-            c.send(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        r = c.read_reply()
-        self.assertReply(r, 554, "5.5.2")
-        self.assertTrue(c.is_closed(), "the server must close after a bare CR/LF")
-        self.assertEqual(c.buf, b"", "no reply may follow 554 5.5.2 (no resync): %r" % c.buf)
-        self.assertNothingDelivered(rcpt)
-        self.assertNothingDelivered("smuggled@example.test")
-        self.assertNoLeftovers()
-
-    def test_bare_lf_in_data(self):
-        self._smuggle(b"Subject: bare lf\r\n\r\nline one\nline two\r\n.\r\n")
-
-    def test_bare_cr_in_data(self):
-        self._smuggle(b"Subject: bare cr\r\n\r\nline one\rline two\r\n.\r\n")
-
-    def test_lf_dot_lf_does_not_end_data(self):
-        # The classic smuggling payload: a "\n.\n" end followed by a second transaction.
-        self._smuggle(b"Subject: smuggle\r\n\r\nhello\n.\nMAIL FROM:<evil@example.test>\r\n"
-                      b"RCPT TO:<smuggled@example.test>\r\nDATA\r\n"
-                      b"Subject: smuggled\r\n\r\nsmuggled\r\n.\r\n")
-
-    def test_crlf_dot_lf_does_not_end_data(self):
-        self._smuggle(b"Subject: smuggle\r\n\r\nhello\r\n.\nMAIL FROM:<evil@example.test>\r\n"
-                      b"RCPT TO:<smuggled@example.test>\r\nDATA\r\nx\r\n.\r\n")
-
-    def test_lf_dot_crlf_does_not_end_data(self):
-        self._smuggle(b"Subject: smuggle\r\n\r\nhello\n.\r\nMAIL FROM:<evil@example.test>\r\n"
-                      b"RCPT TO:<smuggled@example.test>\r\nDATA\r\nx\r\n.\r\n")
-
-    # -- a client that disappears -------------------------------------------------
-    def test_drop_mid_data_leaves_nothing(self):
-        rcpt = self.rcpt()
-        c = self.session()
-        self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250, "2.1.0")
-        self.assertReply(c.cmd("RCPT TO:<%s>" % rcpt), 250, "2.1.5")
-        self.assertReply(c.cmd("DATA"), 354)
-        c.send(b"Subject: dropped\r\n\r\n" + b"partial line\r\n" * 5000)
-        time.sleep(0.3)
-        c.close()
-        self.assertNoLeftovers()
-        self.assertNothingDelivered(rcpt)
-
-    def test_drop_mid_bdat_leaves_nothing(self):
-        rcpt = self.rcpt()
-        c = self.session()
-        self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250, "2.1.0")
-        self.assertReply(c.cmd("RCPT TO:<%s>" % rcpt), 250, "2.1.5")
-        c.send(b"BDAT 20\r\nSubject: dropped\r\n\r\n")
-        self.assertReply(c.read_reply(), 250, "2.0.0")
-        c.send(b"BDAT 100000 LAST\r\n" + b"x" * 50000)
-        time.sleep(0.3)
-        c.close()
-        self.assertNoLeftovers()
-        self.assertNothingDelivered(rcpt)
-
-    # -- BDAT ------------------------------------------------------------------------
-    def test_bdat_single_chunk(self):
-        rcpt = self.rcpt()
-        c = self.session()
-        body = b"Subject: bdat\r\n\r\n.no unstuffing in BDAT\r\n..two\r\n.\r\nend\r\n"
-        self.assertReply(self.send_message(c, SENDER, [rcpt], body, use_bdat=True), 250, "2.0.0")
-        self.assertDeliveredBody(self.srv, rcpt, body, SENDER, count=1)
-
-    def test_bdat_several_chunks(self):
-        rcpt = self.rcpt()
-        c = self.session()
-        chunks = [b"Subject: chunks\r\n", b"\r\n", b"first part, ", b"no line end yet",
-                  b"\r\n.\r\n", b"binary \x00\xff\x80 bytes\r\n"]
-        self.assertReply(c.cmd("MAIL FROM:<%s> BODY=8BITMIME" % SENDER), 250, "2.1.0")
-        self.assertReply(c.cmd("RCPT TO:<%s>" % rcpt), 250, "2.1.5")
-        for ch in chunks:
-            c.send(b"BDAT %d\r\n" % len(ch) + ch)
-            self.assertReply(c.read_reply(), 250, "2.0.0")
-        # The chunk boundaries are not part of the message.
-        self.assertEqual(self.srv.delivered(rcpt), [], "BDAT without LAST must not deliver")
-        c.send(b"BDAT 0 LAST\r\n")
-        self.assertReply(c.read_reply(), 250, "2.0.0")
-        self.assertDeliveredBody(self.srv, rcpt, b"".join(chunks), SENDER, count=1)
-
-    def test_bdat_last_with_data(self):
-        rcpt = self.rcpt()
-        c = self.session()
-        self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250, "2.1.0")
-        self.assertReply(c.cmd("RCPT TO:<%s>" % rcpt), 250, "2.1.5")
-        head, tail = b"Subject: last\r\n\r\n", b"the body\r\n"
-        c.send(b"BDAT %d\r\n" % len(head) + head)
-        self.assertReply(c.read_reply(), 250, "2.0.0")
-        c.send(b"BDAT %d LAST\r\n" % len(tail) + tail)
-        self.assertReply(c.read_reply(), 250, "2.0.0")
-        self.assertDeliveredBody(self.srv, rcpt, head + tail, SENDER, count=1)
-
-    def test_bdat_one_megabyte(self):
-        # BDAT carries octets as they are; a big chunk split across many TCP segments.
-        rcpt = self.rcpt()
-        c = self.session()
-        body = b"Subject: big bdat\r\n\r\n" + b"".join(
-            (b"%06d " % i) + b"y" * 60 + b"\r\n" for i in range(16000))
-        self.assertReply(self.send_message(c, SENDER, [rcpt], body, use_bdat=True), 250, "2.0.0")
-        self.assertDeliveredBody(self.srv, rcpt, body, SENDER, count=1)
-
-    def test_bdat_before_rcpt(self):
-        c = self.session()
-        c.send(b"BDAT 10\r\n0123456789")
-        self.assertReply(c.read_reply(), 503, "5.5.1")
-        # The chunk's bytes were consumed, not read as a command.
-        self.assertReply(c.cmd("NOOP"), 250, "2.0.0")
-        self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250, "2.1.0")
-        c.send(b"BDAT 12 LAST\r\nNOOP\r\nNOOP\r\n")
-        self.assertReply(c.read_reply(), 503, "5.5.1")
-        self.assertTrue(c.nothing_pending(), "chunk bytes were taken as commands: %r" % c.buf)
-        self.assertReply(c.cmd("RCPT TO:<x@example.test>"), 250, "2.1.5")
-
-    def test_data_after_bdat(self):
-        rcpt = self.rcpt()
-        c = self.session()
-        self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250, "2.1.0")
-        self.assertReply(c.cmd("RCPT TO:<%s>" % rcpt), 250, "2.1.5")
-        c.send(b"BDAT 5\r\nhello")
-        self.assertReply(c.read_reply(), 250, "2.0.0")
-        self.assertReply(c.cmd("DATA"), 503, "5.5.1")
-        self.assertNothingDelivered(rcpt)
-
-    def test_bdat_bad_syntax(self):
-        # Without a valid size the server cannot know where the chunk ends: 501,
-        # and it may close the connection rather than guess (no resync).
-        for bad in ("BDAT", "BDAT abc", "BDAT -5", "BDAT 5 FIRST", "BDAT 5 LAST x"):
-            with self.subTest(command=bad):
-                c = self.session()
-                self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250, "2.1.0")
-                self.assertReply(c.cmd("RCPT TO:<x@example.test>"), 250, "2.1.5")
-                self.assertReply(c.cmd(bad), 501, "5.5.4")
-                c.close()
-
-    def test_bdat_message_too_big(self):
-        rcpt = self.rcpt()
-        c = self.session("small")
-        self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250, "2.1.0")
-        self.assertReply(c.cmd("RCPT TO:<%s>" % rcpt), 250, "2.1.5")
-        # Over the limit in total, each chunk within it: refused as soon as
-        # the size is known, the chunk still read, the session in step.
-        first = b"Subject: big\r\n\r\n" + b"x" * (MAX_SIZE - 100) + b"\r\n"
-        c.send(b"BDAT %d\r\n" % len(first) + first)
-        self.assertReply(c.read_reply(), 250, "2.0.0")
-        second = b"y" * 1000 + b"\r\n"
-        c.send(b"BDAT %d LAST\r\n" % len(second) + second)
-        self.assertReply(c.read_reply(), 552, "5.3.4")
-        self.assertNothingDelivered(rcpt)
-        self.assertReply(c.cmd("NOOP"), 250, "2.0.0")
-        self.assertNoLeftovers()
-
-    def test_bdat_chunk_larger_than_the_limit_closes_at_once(self):
-        # BDAT 9223372036854775807 LAST used to be read until the idle
-        # timeout; a chunk over the limit by itself cannot be skipped.
-        for size in (b"9223372036854775807", b"%d" % (MAX_SIZE + 1)):
-            rcpt = self.rcpt()
-            c = self.session("small")
-            self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250, "2.1.0")
-            self.assertReply(c.cmd("RCPT TO:<%s>" % rcpt), 250, "2.1.5")
-            started = time.monotonic()
-            c.send(b"BDAT " + size + b" LAST\r\nxxxx")
-            self.assertReply(c.read_reply(), 552, "5.3.4")
-            self.assertLess(time.monotonic() - started, 5)
-            self.assertTrue(c.is_closed())
-            self.assertNothingDelivered(rcpt)
         self.assertNoLeftovers()
 
     def test_bdat_bare_lf_and_cr_are_refused_like_data(self):

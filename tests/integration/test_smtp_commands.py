@@ -3,12 +3,13 @@
 import re
 import unittest
 
-from mailfw_harness import HOSTNAME, SharedServerTestCase
+from mailfw_harness import HOSTNAME, PLUGINS, SharedServerTestCase
 
 
 class SmtpCommands(SharedServerTestCase):
     server_kwargs = dict(
-        listeners={"test": {"max_message_size": "10MiB"}},
+        loads=PLUGINS + ("limit-size",),
+        extra_sections={"limit-size": {"max_message_size": "10MiB"}},
         users={"alice": "alice-secret"})
 
     def session(self):

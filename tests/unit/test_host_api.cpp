@@ -32,6 +32,12 @@ struct FakeSession : mailfw_session {
         last_data = data;
         return 7;
     }
+    uint64_t start_inactivity_timer(uint64_t delay, mailfw_timer_fn fire, void* data) override {
+        last_inactivity_delay = delay;
+        last_fire = fire;
+        last_data = data;
+        return 8;
+    }
     void cancel_timer(uint64_t id) override { cancelled = id; }
     void close_with(const mailfw_verdict* reply) override { closed_with = reply ? reply->code : 1; }
     Notes* notes(int scope) override {
@@ -55,6 +61,7 @@ struct FakeSession : mailfw_session {
     std::string address = "192.0.2.7";
     bool transaction_open = false;
     uint64_t last_delay = 0;
+    uint64_t last_inactivity_delay = 0;
     mailfw_timer_fn last_fire = nullptr;
     void* last_data = nullptr;
     uint64_t cancelled = 0;
@@ -199,6 +206,10 @@ TEST(HostApi, TimersCloseAndIdentityForwardToTheSession) {
     EXPECT_EQ(api()->timer_start(&s, 1, nullptr, nullptr), 0u);
     api()->timer_cancel(&s, 7);
     EXPECT_EQ(s.cancelled, 7u);
+    EXPECT_EQ(api()->inactivity_timer_start(&s, 2500, fire, &data), 8u);
+    EXPECT_EQ(s.last_inactivity_delay, 2500u);
+    EXPECT_EQ(api()->inactivity_timer_start(nullptr, 1, fire, nullptr), 0u);
+    EXPECT_EQ(api()->inactivity_timer_start(&s, 1, nullptr, nullptr), 0u);
     mailfw_verdict v{};
     v.struct_size = sizeof v;
     v.code = 421;
@@ -297,6 +308,14 @@ TEST(HostApi, AsyncCountersAnswerOnTheSessionOrDirectly) {
     EXPECT_EQ(api()->counter_update_async(&h.host, nullptr, "a", 1, 1, 0, done, &got), MAILFW_OK);
     EXPECT_EQ(got.status, MAILFW_UNAVAILABLE);
     EXPECT_EQ(api()->counter_update_async(&h.host, nullptr, "a", 1, 1, 0, nullptr, &got), MAILFW_INVALID);
+}
+
+TEST(HostApi, ServerInfoNeedsAHostThatBelongsToAServer) {
+    mailfw_server_info info{};
+    info.struct_size = sizeof info;
+    EXPECT_EQ(api()->server_info(nullptr, &info), MAILFW_INVALID);
+    mailfw_host orphan;  // not made by a PluginHost
+    EXPECT_EQ(api()->server_info(&orphan, &info), MAILFW_INVALID);
 }
 
 TEST(HostApi, CredentialsWithoutAHost) {

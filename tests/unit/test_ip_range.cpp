@@ -47,3 +47,27 @@ TEST(IpRange, Membership) {
     EXPECT_TRUE(in_any_range({*parse_ip_range("127.0.0.1"), odd}, "10.1.2.3"));
     EXPECT_FALSE(in_any_range({}, "127.0.0.1"));
 }
+
+TEST(IpRange, LongestMatchIsTheMostSpecificRange) {
+    std::vector<IpRange> ranges;
+    for (const char* t : {"10.0.0.0/8", "10.1.0.0/16", "10.1.2.3", "2001:db8::/32"}) ranges.push_back(*parse_ip_range(t));
+    EXPECT_EQ(longest_match(ranges, "10.9.9.9"), 8u);
+    EXPECT_EQ(longest_match(ranges, "10.1.9.9"), 16u);
+    EXPECT_EQ(longest_match(ranges, "10.1.2.3"), 32u);
+    EXPECT_EQ(longest_match(ranges, "::ffff:10.1.2.3"), 32u);
+    EXPECT_EQ(longest_match(ranges, "2001:db8:5::1"), 32u);
+    EXPECT_EQ(longest_match(ranges, "192.0.2.1"), std::nullopt);
+    EXPECT_EQ(longest_match(ranges, "not an address"), std::nullopt);
+    EXPECT_EQ(longest_match({}, "10.0.0.1"), std::nullopt);
+}
+
+TEST(IpRange, SourceNetworkGroupsIpv6ByPrefix) {
+    EXPECT_EQ(source_network("192.0.2.7", 64), "192.0.2.7");
+    EXPECT_EQ(source_network("::ffff:192.0.2.7", 64), "192.0.2.7");
+    EXPECT_EQ(source_network("2001:db8:1:2:aaaa::1", 64), "2001:db8:1:2::/64");
+    EXPECT_EQ(source_network("2001:db8:1:2:aaaa::1", 48), "2001:db8:1::/48");
+    EXPECT_EQ(source_network("2001:db8::1", 128), "2001:db8::1/128");
+    EXPECT_EQ(source_network("2001:db8::1", 500), "2001:db8::1/128");
+    EXPECT_EQ(source_network("", 64), std::nullopt);
+    EXPECT_EQ(source_network("2001:db8::zz", 64), std::nullopt);
+}

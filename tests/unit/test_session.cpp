@@ -7,9 +7,9 @@
 //
 // Each test suite gets its own server (one PluginHost per process at a time)
 // in a temporary directory, with four listeners on free loopback ports:
-//   test       allow_plaintext_auth, max_message_size = 1MiB
+//   test       allow_plaintext_auth, the size backstop lowered to 1 MiB
 //   required   auth = required
-//   idle       idle_timeout = 300ms
+//   idle       the idle backstop lowered to 300 ms
 //   cleartext  defaults: password mechanisms are not offered without TLS
 // MAILFW_TEST_LOG=1 in the environment keeps the server's log lines.
 #include <arpa/inet.h>
@@ -302,7 +302,6 @@ public:
                     "\n[listener.test]\n"
                     "bind = 127.0.0.1:" + std::to_string(port_) + "\n" +
                     "allow_plaintext_auth = true\n"
-                    "max_message_size = 1MiB\n"
                     "\n[listener.required]\n"
                     "bind = 127.0.0.1:" + std::to_string(required_port_) + "\n" +
                     "auth = required\n"
@@ -310,7 +309,6 @@ public:
                     "\n[listener.idle]\n"
                     "bind = 127.0.0.1:" + std::to_string(idle_port_) + "\n" +
                     "allow_plaintext_auth = true\n"
-                    "idle_timeout = " + std::to_string(kIdleTimeoutMs) + "ms\n"
                     "\n[listener.cleartext]\n"
                     "bind = 127.0.0.1:" + std::to_string(cleartext_port_) + "\n" +
                     "\n[store-sqlite]\n"
@@ -324,6 +322,12 @@ public:
             try {
                 file_ = std::make_unique<mailfw::ConfigFile>(mailfw::ConfigFile::parse(text, "<test>", dir_));
                 config_ = std::make_unique<mailfw::ServerConfig>(mailfw::load_server_config(*file_, MAILFW_TEST_PLUGIN_DIR));
+                // The core's backstops, lowered to test them (no config key: the
+                // policy limits are limit-size's and limit-timers').
+                for (auto& l : config_->listeners) {
+                    if (l.name == "test") l.message_size_backstop = 1024 * 1024;
+                    if (l.name == "idle") l.idle_backstop_ms = kIdleTimeoutMs;
+                }
                 host_ = std::make_unique<mailfw::PluginHost>(*config_, *file_);
                 int r = host_->user_set(MAILFW_USER_CREATE, kUser, kPassword);
                 if (r != MAILFW_OK && r != MAILFW_EXISTS) {  // EXISTS: a retry
@@ -818,7 +822,7 @@ TEST_F(SessionData, MessageOverTheSizeLimitIs552AndTheSessionContinues) {
 }
 
 TEST_F(SessionData, MessageOfExactlyTheSizeLimitIsAccepted) {
-    // max_message_size = 1MiB counts the message octets (unstuffed, without
+    // The 1 MiB size backstop counts the message octets (unstuffed, without
     // the final "." line and without the headers this server adds).
     auto c = ehlo();
     const std::string rcpt = "data-atlimit@example.test";

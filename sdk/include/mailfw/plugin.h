@@ -42,8 +42,9 @@
  *    must be thread-safe. Which thread makes each call and what it may block
  *    on is written at each slot; the session services (timers, notes,
  *    session_info, set_auth_identity) may be used from any of them.
- *  - ABI 1.1 appended fields and slots, marked "(1.1)". A plugin built
- *    against 1.0 keeps working: its tables are shorter and read as NULL.
+ *  - ABI 1.1 and 1.2 appended fields and slots, marked "(1.1)", "(1.2)". A
+ *    plugin built against an older minor keeps working: its tables are
+ *    shorter and read as NULL.
  *  - Plugins are never unloaded while the server runs. Do not use
  *    thread_local objects with destructors or atexit() in a plugin.
  */
@@ -62,7 +63,7 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define MAILFW_ABI_MAJOR 1u
-#define MAILFW_ABI_MINOR 1u
+#define MAILFW_ABI_MINOR 2u
 
 /* The one symbol every plugin exports. */
 #define MAILFW_ENTRY_SYMBOL "mailfw_plugin_entry"
@@ -174,6 +175,22 @@ typedef struct mailfw_session_info {
      * to a relay listener from one of the listener's remote_ip_ranges. */
     uint32_t may_relay;
 } mailfw_session_info;
+
+/* (1.2) Filled by host->server_info(): the server as a whole. Strings stay
+ * valid while the plugin instance lives. */
+typedef struct mailfw_server_info {
+    size_t struct_size;
+    mailfw_str hostname;       /* [server] hostname */
+    mailfw_str spool_dir;      /* where messages are spooled (NUL-terminated) */
+    /* 0 when the server cannot serve a new session now: it is shutting down,
+     * or a loaded delivery reports itself unavailable (its `available`). */
+    uint32_t accepting;
+    /* The core's hard caps, protocol-safety backstops that apply whatever
+     * the plugins say: a limit plugin's own limit must not exceed them. */
+    uint64_t max_message_size; /* octets; also the EHLO SIZE without a plugin */
+    uint32_t max_recipients;   /* per message (RFC 5321 4.5.3.1.8: >= 100) */
+    uint64_t max_idle_ms;      /* no progress from the client for this long */
+} mailfw_server_info;
 
 /* Where a note lives: it is dropped at the end of that scope. */
 typedef enum mailfw_note_scope {
@@ -393,6 +410,21 @@ typedef struct mailfw_host_api {
                              const char *key, size_t key_len,
                              uint64_t window_ms, uint32_t hits,
                              mailfw_counter_fn done, void *user_data);
+
+    /* (1.2) The server as a whole. `out->struct_size` must be set. MAILFW_OK.
+     * Cheap and non-blocking: callable from any call. */
+    int (*server_info)(mailfw_host *host, mailfw_server_info *out);
+    /* (1.2) An inactivity timer: a timer_start whose countdown the host
+     * restarts whenever the client makes progress -- a complete command or
+     * AUTH response line, a line of message text, a chunk of BDAT data --
+     * and never for bytes that complete nothing, so a client trickling a
+     * byte at a time cannot hold it off (MS-OXSMTP ConnectionInactivityTimer,
+     * RFC 5321 4.5.3.2). It counts only while the host waits for the client:
+     * time the host itself spends (a SASL step, a delivery) is not idleness.
+     * Fires once, on the session's strand; timer_cancel stops it. */
+    uint64_t (*inactivity_timer_start)(mailfw_session *session,
+                                       uint64_t delay_ms, mailfw_timer_fn fire,
+                                       void *user_data);
 } mailfw_host_api;
 
 /* ------------------------------------------------------------------------ */
@@ -522,7 +554,13 @@ typedef enum mailfw_hook {
                                      line, before the body is read; a refusal
                                      is still answered after the end of the
                                      message, as RFC 5321 requires) */
-    MAILFW_HOOK_DATA_END = 6,     /* bytes = message bytes */
+    MAILFW_HOOK_DATA_END = 6,     /* bytes = message bytes. (1.2) Fires
+                                     also for a message larger than the
+                                     limit the host stores (the smaller of
+                                     its hard cap and the EHLO SIZE a handler
+                                     advertises): its text was not kept, so
+                                     it is never delivered; a refusal is the
+                                     reply, else the host's 552 5.3.4 */
     MAILFW_HOOK_COMMAND = 7,      /* text = verb, before it is handled */
     MAILFW_HOOK_REPLY = 8,        /* code = reply code, text = reply line;
                                      verdict may only add a delay or close */
@@ -658,6 +696,12 @@ typedef struct mailfw_delivery {
     /* (1.1) After MAILFW_DELIVERY_QUEUED, how long the client's 250 may
      * wait for the next hop (MaxAcknowledgementDelay); 0: not at all. */
     uint32_t ack_timeout_ms;
+    /* (1.2) Can this delivery take messages now? MAILFW_OK, or
+     * MAILFW_UNAVAILABLE (its target is down, its queue is full): the
+     * server then reports itself not accepting (mailfw_server_info), which
+     * limit-connections answers with NewConnectionNotAvailable. Called on
+     * network threads, often: must answer at once, from state it keeps. */
+    int (*available)(void *instance);
 } mailfw_delivery;
 
 /* ------------------------------------------------------------------------ */

@@ -157,10 +157,26 @@ public:
         return info;
     }
 
+    // (1.2) The server as a whole; zeroed (accepting = 0, no caps) from an older host.
+    mailfw_server_info server_info() const noexcept {
+        mailfw_server_info info;
+        std::memset(&info, 0, sizeof info);
+        info.struct_size = sizeof info;
+        if (MAILFW_HAS_FIELD(&api_, mailfw_host_api, server_info) && api_.server_info) api_.server_info(host_, &info);
+        return info;
+    }
+
     // --- session services (plugin.h says from which calls)
     // 0 when it could not be started.
     uint64_t timer_start(mailfw_session* s, uint64_t delay_ms, mailfw_timer_fn fire, void* user_data) const noexcept {
         return api_.timer_start ? api_.timer_start(s, delay_ms, fire, user_data) : 0;
+    }
+    // (1.2) Restarted by the client's progress (plugin.h); 0 from an older host.
+    uint64_t inactivity_timer_start(mailfw_session* s, uint64_t delay_ms, mailfw_timer_fn fire,
+                                    void* user_data) const noexcept {
+        if (!MAILFW_HAS_FIELD(&api_, mailfw_host_api, inactivity_timer_start) || !api_.inactivity_timer_start)
+            return 0;
+        return api_.inactivity_timer_start(s, delay_ms, fire, user_data);
     }
     void timer_cancel(mailfw_session* s, uint64_t id) const noexcept {
         if (api_.timer_cancel && id) api_.timer_cancel(s, id);

@@ -1,14 +1,19 @@
-"""ConnectionInactivityTimeOut: idle_timeout on a listener gives 421 4.4.2 and closes."""
+"""limit-timers: ConnectionInactivityTimeOut and ConnectionTimeOut (MS-OXSMTP
+3.2.6) give 421 4.4.2 and close; without the plugin, neither exists."""
 
 import time
 import unittest
 
-from mailfw_harness import ConnectionClosed, SharedServerTestCase
+from mailfw_harness import PLUGINS, ConnectionClosed, MailfwTestCase, SharedServerTestCase
+
+TIMERS = PLUGINS + ("limit-timers",)
 
 
 class IdleTimeout(SharedServerTestCase):
+    # connection_timeout well beyond every test here: only inactivity acts.
     server_kwargs = dict(
-        listeners={"test": {"idle_timeout": "1s", "allow_plaintext_auth": True}})
+        loads=TIMERS,
+        extra_sections={"limit-timers": {"inactivity_timeout": "1s", "connection_timeout": "1h"}})
 
     def expect_timeout(self, c, low, high):
         start = time.monotonic()
@@ -18,6 +23,7 @@ class IdleTimeout(SharedServerTestCase):
             self.fail("closed without 421 4.4.2: %s" % e)
         elapsed = time.monotonic() - start
         self.assertReply(r, 421, "4.4.2")
+        self.assertIn("(limit 1s)", r.lines[-1], "the reply names the limit")
         self.assertTrue(c.is_closed(), "the session must be closed after 421 4.4.2")
         self.assertGreater(elapsed, low, "timed out too early")
         self.assertLess(elapsed, high, "timed out too late")
@@ -104,6 +110,12 @@ class IdleTimeout(SharedServerTestCase):
         c.send(b".\r\n")
         self.assertReply(c.read_reply(), 250, "2.0.0")
 
+    def test_the_hit_is_logged_with_the_event_and_the_user(self):
+        c = self.connect()
+        self.expect_timeout(c, 0.5, 3.0)
+        self.assertTrue(self.wait_for_log("ConnectionInactivityTimeOut: 421 4.4.2"), self.srv.read_log()[-2000:])
+        self.assertIn("not authenticated", self.srv.read_log())
+
     def test_auth_response_trickle_times_out(self):
         c = self.connect()
         self.assertReply(c.ehlo(), 250)
@@ -112,6 +124,66 @@ class IdleTimeout(SharedServerTestCase):
         self.assertLess(elapsed, 3.0)
         self.assertIn(b"421 4.4.2", c.buf)
 
+
+class ConnectionTimeout(SharedServerTestCase):
+    """The ConnectionTimer runs from connect, whatever the client does."""
+    server_kwargs = dict(
+        loads=TIMERS,
+        listeners={"gw": {}, "relay": {"role": "relay"}},
+        extra_sections={"limit-timers": {"connection_timeout": "2s", "inactivity_timeout": "1h"}})
+
+    def test_a_busy_session_is_closed_at_the_limit(self):
+        c = self.connect(listener="gw")
+        self.assertReply(c.ehlo(), 250)
+        start = time.monotonic()
+        reply = None
+        while time.monotonic() - start < 6:
+            try:
+                reply = c.cmd("NOOP", timeout=3)
+            except ConnectionClosed:
+                break
+            if reply.code != 250:
+                break
+            time.sleep(0.2)
+        elapsed = time.monotonic() - start
+        self.assertIsNotNone(reply)
+        self.assertReply(reply, 421, "4.4.2")
+        self.assertIn("Connection timeout (limit 2s)", reply.lines[-1])
+        self.assertTrue(c.is_closed())
+        self.assertGreater(elapsed, 1.5)
+        self.assertLess(elapsed, 4.0)
+        self.assertTrue(self.wait_for_log("ConnectionTimeOut: 421 4.4.2"))
+
+    def test_the_same_key_holds_on_a_relay_listener(self):
+        c = self.connect(listener="relay")
+        start = time.monotonic()
+        r = c.read_reply(timeout=6)
+        self.assertReply(r, 421, "4.4.2")
+        self.assertGreater(time.monotonic() - start, 1.5)
+        self.assertTrue(c.is_closed())
+
+
+class RoleDefaults(MailfwTestCase):
+    """Without connection_timeout: 5 min on a gateway, 10 min on a relay listener."""
+
+    def test_each_role_gets_its_default(self):
+        srv = self.start_server(loads=TIMERS, listeners={"gw": {}, "relay": {"role": "relay"}},
+                                server={"log_level": "debug"})
+        for name, limit in (("gw", "5m"), ("relay", "10m")):
+            c = self.connect(srv, name)
+            self.assertReply(c.cmd("QUIT"), 221)
+            self.assertTrue(self.wait_for_log("ConnectionTimer %s, ConnectionInactivityTimer 5m" % limit, srv),
+                            srv.read_log()[-2000:])
+
+
+class WithoutThePlugin(SharedServerTestCase):
+    """No limit-timers: only the core's one-hour backstop, nothing at 1 s."""
+
+    def test_an_idle_session_stays(self):
+        c = self.connect()
+        self.assertReply(c.ehlo(), 250)
+        time.sleep(1.5)
+        self.assertReply(c.cmd("NOOP"), 250)
 
 if __name__ == "__main__":
     unittest.main()
