@@ -76,6 +76,7 @@ PluginHost::PluginHost(const ServerConfig& config, const ConfigFile& file)
     : counters_(make_counter_backend(config.counters)),
       hostname_(config.hostname),
       spool_dir_(config.spool_dir.string()) {
+    for (const auto& l : config.listeners) listeners_ += (listeners_.empty() ? "" : " ") + l.name;
     if (!counters_)  // the schema's choices make this a programming error
         throw ConfigError("[server] counters = " + config.counters + " is not a counter backend; use local");
     g_live.store(this);
@@ -112,6 +113,7 @@ void PluginHost::fill_server_info(mailfw_server_info& out) const {
     out.max_message_size = backstop::kMaxMessageSize;
     out.max_recipients = backstop::kMaxRecipients;
     out.max_idle_ms = backstop::kMaxIdleMs;
+    out.listeners = mailfw::str(listeners_);
 }
 
 void PluginHost::destroy_instances() noexcept {

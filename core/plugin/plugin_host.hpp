@@ -140,7 +140,7 @@ private:
     void destroy_instances() noexcept;
 
     std::unique_ptr<CounterBackend> counters_;  // outlives the plugins (declared first)
-    std::string hostname_, spool_dir_;          // for server_info, set before any create()
+    std::string hostname_, spool_dir_, listeners_;  // for server_info, set before any create()
     std::atomic<bool> shutting_down_{false};
     std::vector<std::unique_ptr<LoadedPlugin>> plugins_;
     std::vector<ServerMech> server_mechs_;

@@ -4,9 +4,6 @@
 #include <algorithm>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "smtp/auth_framing.hpp"
 #include "util/log.hpp"
@@ -82,6 +79,7 @@ void Session::notify_shutdown() {
         if (self->reading_command_ && self->reading_ && !self->txn_) {
             self->transport_->cancel();
         }
+        if (self->hold_timer_ && !self->txn_) self->hold_timer_->cancel();  // a tarpit does not delay a stop
     });
 }
 
@@ -89,6 +87,7 @@ void Session::force_close() {
     asio::post(executor_, [self = shared_from_this()] {
         self->forced_ = true;
         self->transport_->cancel();
+        if (self->hold_timer_) self->hold_timer_->cancel();
     });
 }
 
@@ -122,6 +121,7 @@ asio::awaitable<void> Session::run() {
 
     while (proceed && open_) {
         if (close_requested_) {
+            log_command_.clear();  // this reply answers no command
             if (close_reply_)
                 co_await end_session(*close_reply_, "closed by a plugin");
             else
@@ -129,6 +129,7 @@ asio::awaitable<void> Session::run() {
             break;
         }
         if ((shutdown_requested_ && !txn_) || forced_) {
+            log_command_.clear();
             co_await end_session(Reply(421, "4.3.2", host + " Service shutting down, closing connection"),
                                  "shutting down");
             break;
@@ -398,12 +399,7 @@ asio::awaitable<bool> Session::act_on(const Verdict& v, uint32_t hook) {
         co_return true;
     }
     Reply r = reply_for(v);
-    if (v.delay_ms) {
-        co_await flush();
-        asio::steady_timer t(executor_, std::chrono::milliseconds(v.delay_ms));
-        boost::system::error_code ec;
-        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
+    if (v.delay_ms) co_await hold_reply(v.delay_ms);
     if (v.closes())
         co_await end_session(std::move(r), "closed by a plugin's verdict");
     else
@@ -423,11 +419,7 @@ asio::awaitable<void> Session::refuse_at_connect(const Verdict& v) {
     }
     Verdict greeting = v;
     if (greeting.action == MAILFW_DENY && greeting.code == 0) greeting.code = 554;  // the RFC's refusal greeting
-    if (v.delay_ms) {
-        asio::steady_timer t(executor_, std::chrono::milliseconds(v.delay_ms));
-        boost::system::error_code ec;
-        co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
+    if (v.delay_ms) co_await hold_reply(v.delay_ms);
     set_phase(Phase::refused);
     co_await send(reply_for(greeting));
 }

@@ -86,6 +86,9 @@ private:
     awaitable<void> flush();                        // sends queued replies
     void queue(const Reply& r);                     // + log line
     awaitable<void> send(Reply r);                  // queue, REPLY hook, delays
+    // A verdict's delay (tarpit): flushes, then waits on a timer that a stop cancels.
+    awaitable<void> hold_reply(uint32_t delay_ms);
+    boost::asio::steady_timer* hold_timer_ = nullptr;  // while hold_reply waits
     awaitable<bool> start_tls();
     void arm_deadline(std::chrono::steady_clock::time_point at);
     std::chrono::steady_clock::time_point idle_from_now() const;
@@ -161,6 +164,10 @@ private:
     awaitable<void> cmd_data(const Command& cmd);
     awaitable<void> cmd_bdat(const Command& cmd);
     awaitable<void> discard_bytes(uint64_t n);
+    // BDAT bytes count as progress (touch) per kChunkProgressOctets.
+    void chunk_progress(size_t bytes);
+    static constexpr size_t kChunkProgressOctets = 1000;  // a text line's worth (RFC 5321 §4.5.3.1.6)
+    size_t chunk_bytes_unseen_ = 0;
     awaitable<void> input_ended(const char* phase);  // the client's input ended mid-message
     bool begin_message();
     void take_message_bytes(std::string_view bytes);

@@ -334,6 +334,15 @@ asio::awaitable<void> Session::input_ended(const char* phase) {
     end_session_silently("input ended in a message");
 }
 
+void Session::chunk_progress(size_t bytes) {
+    // Progress inside a BDAT chunk is a line's worth of octets, as a line is
+    // in DATA: a client sending a byte now and then makes none.
+    chunk_bytes_unseen_ += bytes;
+    if (chunk_bytes_unseen_ < kChunkProgressOctets) return;
+    chunk_bytes_unseen_ = 0;
+    touch();
+}
+
 asio::awaitable<void> Session::discard_bytes(uint64_t n) {
     while (n > 0) {
         if (buffered().empty()) {
@@ -342,9 +351,9 @@ asio::awaitable<void> Session::discard_bytes(uint64_t n) {
                 co_await input_ended("BDAT");
                 co_return;
             }
-            touch();  // chunk bytes are progress
         }
         size_t take = static_cast<size_t>(std::min<uint64_t>(n, buffered().size()));
+        chunk_progress(take);
         consume(take);
         n -= take;
     }
@@ -382,15 +391,13 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
     uint64_t left = args->size;
     while (left > 0) {
         bool more = true;
-        if (buffered().empty()) {
-            more = co_await fill();
-            if (more) touch();  // chunk bytes are progress
-        }
+        if (buffered().empty()) more = co_await fill();
         if (!more) {
             co_await input_ended("BDAT");
             co_return;
         }
         size_t take = static_cast<size_t>(std::min<uint64_t>(left, buffered().size()));
+        chunk_progress(take);
         txn_->bdat_endings.feed(buffered().substr(0, take));
         take_message_bytes(buffered().substr(0, take));
         consume(take);

@@ -121,15 +121,22 @@ asio::awaitable<void> Session::send(Reply r) {
         ev.code = static_cast<uint32_t>(r.code);
         ev.text = {first.data(), first.size()};
         Verdict v = co_await events_->fire(ev);
-        if (v.delay_ms) {  // e.g. the tarpit: hold this reply back
-            co_await flush();
-            asio::steady_timer t(executor_, std::chrono::milliseconds(v.delay_ms));
-            boost::system::error_code ec;
-            co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        }
+        if (v.delay_ms) co_await hold_reply(v.delay_ms);  // e.g. the tarpit
         if (v.closes()) close_requested_ = true;
     }
     queue(r);
+}
+
+asio::awaitable<void> Session::hold_reply(uint32_t delay_ms) {
+    // What was answered before goes out first; then a timer, never a thread.
+    // A stop (notify_shutdown, force_close) cuts the hold short.
+    co_await flush();
+    if (!open_ || forced_) co_return;
+    asio::steady_timer t(executor_, std::chrono::milliseconds(delay_ms));
+    hold_timer_ = &t;
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    hold_timer_ = nullptr;
 }
 
 asio::awaitable<bool> Session::start_tls() {

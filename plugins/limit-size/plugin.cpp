@@ -63,14 +63,8 @@ struct Instance : mailfw::PluginInstance {
 constexpr mailfw_event_handler events = mailfw::event_handler_table<Instance>(
     MAILFW_HOOK_BIT(MAILFW_HOOK_MAIL) | MAILFW_HOOK_BIT(MAILFW_HOOK_DATA_HEADERS) | MAILFW_HOOK_BIT(MAILFW_HOOK_DATA_END));
 
-constexpr mailfw_plugin make_descriptor() {
-    mailfw_plugin p = mailfw::plugin_descriptor<Instance>(
-        "limit-size", "1.0.0", "MessageSizeExceeded and HeaderSizeExceeded: 552 5.3.4; EHLO SIZE", keys,
-        sizeof keys / sizeof keys[0]);
-    p.events = &events;
-    return p;
-}
-constexpr mailfw_plugin descriptor = make_descriptor();
+constexpr mailfw_plugin descriptor = mailfw::event_plugin<Instance>(
+    "limit-size", "1.0.0", "MessageSizeExceeded and HeaderSizeExceeded: 552 5.3.4; EHLO SIZE", keys, events);
 
 }  // namespace
 

@@ -2,8 +2,9 @@
 //   ConnectionTimeOut           the ConnectionTimer runs from connect,
 //                               whatever the client does: 5 min on a gateway
 //                               listener, 10 min on a relay listener
-//   ConnectionInactivityTimeOut no command (nor message text) for
-//                               inactivity_timeout
+//   ConnectionInactivityTimeOut no progress for inactivity_timeout: no
+//                               command, AUTH response, line of message text
+//                               or 1000 octets of a BDAT chunk
 // Both answer 421 4.4.2 and close. The inactivity timer is the host's
 // (inactivity_timer_start): it restarts on every command and every line of
 // message text, never on single bytes, and costs nothing while it waits.
@@ -21,7 +22,8 @@ constexpr mailfw_config_key keys[] = {
                        "ConnectionTimeOut: the longest a session may last from connect (default 5m on a gateway "
                        "listener, 10m on a relay listener, as MS-OXSMTP 3.2.7 says)"),
     mailfw::config_key("inactivity_timeout", MAILFW_KEY_DURATION, "5m",
-                       "ConnectionInactivityTimeOut: close a session that sends no command for this long"),
+                       "ConnectionInactivityTimeOut: close a session that makes no progress for this long (no command, "
+                       "AUTH response, line of message text or 1000 octets of BDAT data)"),
 };
 
 constexpr uint64_t kGatewayConnectionMs = 5 * 60 * 1000;
@@ -94,14 +96,8 @@ struct Instance : mailfw::PluginInstance {
 // No hook: the timers start with the connection and end with it.
 constexpr mailfw_event_handler events = mailfw::event_handler_table<Instance>(0);
 
-constexpr mailfw_plugin make_descriptor() {
-    mailfw_plugin p = mailfw::plugin_descriptor<Instance>(
-        "limit-timers", "1.0.0", "ConnectionTimeOut and ConnectionInactivityTimeOut: 421 4.4.2", keys,
-        sizeof keys / sizeof keys[0]);
-    p.events = &events;
-    return p;
-}
-constexpr mailfw_plugin descriptor = make_descriptor();
+constexpr mailfw_plugin descriptor = mailfw::event_plugin<Instance>(
+    "limit-timers", "1.0.0", "ConnectionTimeOut and ConnectionInactivityTimeOut: 421 4.4.2", keys, events);
 
 }  // namespace
 

@@ -136,9 +136,12 @@ class SmtpClient:
     """A raw SMTP client over a socket: send exact bytes, read exact replies."""
 
     def __init__(self, port, host="127.0.0.1", implicit_tls=False, timeout=REPLY_TIMEOUT,
-                 read_greeting=True):
+                 read_greeting=True, source=None):
+        """source: the local address to connect from (127.0.0.2 and up are
+        other loopback clients, for per-source limits)."""
         self.timeout = timeout
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.buf = b""
         self.transcript = []
         if implicit_tls:

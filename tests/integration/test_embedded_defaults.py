@@ -82,6 +82,8 @@ class EmbeddedDefaults(MailfwTestCase):
         self.assertEqual(r.code, 250)
         kw = r.keywords()
         self.assertNotIn("STARTTLS", kw)
+        # The limit plugins are loaded with Exchange's defaults: limit-size's SIZE.
+        self.assertEqual(kw.get("SIZE"), [str(36 * 1024 * 1024)], r)
         # allow_plaintext_auth = true on loopback.
         self.assertEqual(sorted(m.upper() for m in kw.get("AUTH", [])), ["LOGIN", "PLAIN"], r)
         self.assertEqual(c.cmd("AUTH LOGIN").last, "334 VXNlcm5hbWU6")
@@ -140,6 +142,9 @@ class EmbeddedDefaults(MailfwTestCase):
         self.assertIn("[server]", r.stdout)
         self.assertRegex(r.stdout, r"allow_plaintext_auth\s*=\s*true")
         self.assertRegex(r.stdout, r"bind\s*=\s*127\.0\.0\.1:2525")
+        for plugin in ("limit-timers", "limit-connections", "limit-size", "limit-recipients", "limit-hops",
+                       "limit-protocol-errors", "tarpit"):
+            self.assertRegex(r.stdout, r"load\s*=\s*%s\n" % plugin)
         conf = os.path.join(self.dir, "defaults.conf")
         with open(conf, "w") as f:
             f.write(r.stdout)

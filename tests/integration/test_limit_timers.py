@@ -97,6 +97,28 @@ class IdleTimeout(SharedServerTestCase):
         self.assertIn(b"421 4.4.2", c.buf)
         self.assertEqual(self.srv.delivered("trickle@example.test"), [])
 
+    def test_a_byte_now_and_then_does_not_keep_a_bdat_chunk_alive(self):
+        c = self.connect()
+        self.assertReply(c.ehlo(), 250)
+        self.assertReply(c.cmd("MAIL FROM:<s@example.test>"), 250, "2.1.0")
+        self.assertReply(c.cmd("RCPT TO:<trickle-bdat@example.test>"), 250, "2.1.5")
+        c.send(b"BDAT 100000 LAST\r\n")
+        elapsed = self.trickle(c, b"y" * 100)
+        self.assertLess(elapsed, 3.0, "a trickle inside a chunk kept BDAT past inactivity_timeout")
+        self.assertIn(b"421 4.4.2", c.buf)
+
+    def test_a_steady_bdat_chunk_is_progress(self):
+        c = self.connect()
+        self.assertReply(c.ehlo(), 250)
+        self.assertReply(c.cmd("MAIL FROM:<s@example.test>"), 250, "2.1.0")
+        self.assertReply(c.cmd("RCPT TO:<steady-bdat@example.test>"), 250, "2.1.5")
+        body = b"Subject: steady\r\n\r\n" + b"z" * 4978 + b"\r\n"
+        c.send(b"BDAT %d LAST\r\n" % len(body))
+        for i in range(0, len(body), 1000):  # 2.5 s in all, 1000 octets each 0.5 s
+            time.sleep(0.5)
+            c.send(body[i:i + 1000])
+        self.assertReply(c.read_reply(), 250, "2.0.0")
+
     def test_complete_lines_in_data_are_progress(self):
         c = self.connect()
         self.assertReply(c.ehlo(), 250)

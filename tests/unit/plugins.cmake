@@ -28,6 +28,8 @@ if(_all_built)
     ${MAILFW_PLUGIN_TEST_DIR}/sasl_plugins_abi_test.cpp
     ${MAILFW_PLUGIN_TEST_DIR}/store_sqlite_abi_test.cpp
     ${MAILFW_PLUGIN_TEST_DIR}/deliver_maildir_abi_test.cpp
+    ${MAILFW_PLUGIN_TEST_DIR}/limit_support_test.cpp
+    ${MAILFW_PLUGIN_SRC_DIR}/limit-common/limit_support.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/sasl-login/login_exchange.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/sasl-plain/plain_exchange.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/sasl-plain/plain_message.cpp
@@ -42,7 +44,7 @@ if(_all_built)
   target_include_directories(mailfw-plugin-unit-tests PRIVATE
     ${MAILFW_PLUGIN_SRC_DIR} ${MAILFW_PLUGIN_TEST_DIR})
   target_link_libraries(mailfw-plugin-unit-tests PRIVATE
-    mailfw::sdk GTest::gtest_main OpenSSL::Crypto SQLite::SQLite3 Threads::Threads ${CMAKE_DL_LIBS})
+    mailfw::sdk mailfw_parsers GTest::gtest_main OpenSSL::Crypto SQLite::SQLite3 Threads::Threads ${CMAKE_DL_LIBS})
   target_compile_definitions(mailfw-plugin-unit-tests PRIVATE
     MAILFW_TEST_PLUGIN_DIR="${MAILFW_PLUGIN_OUTPUT_DIR}")
   set_target_properties(mailfw-plugin-unit-tests PROPERTIES
@@ -53,7 +55,7 @@ if(_all_built)
 endif()
 
 # Each plugin's dynamic symbol table is exactly the one entry point.
-foreach(_plugin ${MAILFW_TESTED_PLUGINS})
+foreach(_plugin ${MAILFW_TESTED_PLUGINS} ${MAILFW_LIMIT_PLUGINS})
   if(TARGET ${_plugin})
     add_test(NAME plugin.exports_one_symbol.${_plugin}
       COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM} -DPLUGIN=$<TARGET_FILE:${_plugin}>

@@ -439,3 +439,22 @@ TEST(PluginHostDiscover, DescribePrintsKindsVersionsAndKeys) {
                         "  trace (path): append create/destroy lines here\n");
     EXPECT_EQ(failed.find(fixture("no-entry") + ": does not export mailfw_plugin_entry"), 0u);
 }
+
+TEST(PluginHostServerInfo, NamesTheServerItsCapsAndWhetherItAccepts) {
+    Loaded s("[server]\nhostname = mx.example.test\nspool = /var/spool/x\n" + kListener +
+             "[listener.submission]\nbind = 127.0.0.1:2587\n");
+    PluginHost host(s.config, s.file);
+    mailfw_server_info info;
+    host.fill_server_info(info);
+    EXPECT_EQ(info.struct_size, sizeof info);
+    EXPECT_EQ(std::string(info.hostname.ptr, info.hostname.len), "mx.example.test");
+    EXPECT_EQ(std::string(info.spool_dir.ptr, info.spool_dir.len), "/var/spool/x");
+    EXPECT_EQ(std::string(info.listeners.ptr, info.listeners.len), "smtp submission");
+    EXPECT_EQ(info.max_recipients, backstop::kMaxRecipients);
+    EXPECT_EQ(info.max_message_size, backstop::kMaxMessageSize);
+    EXPECT_EQ(info.max_idle_ms, backstop::kMaxIdleMs);
+    EXPECT_EQ(info.accepting, 1u);
+    host.begin_shutdown();
+    host.fill_server_info(info);
+    EXPECT_EQ(info.accepting, 0u) << "a server that is stopping serves no new session";
+}

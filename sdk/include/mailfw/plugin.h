@@ -190,6 +190,8 @@ typedef struct mailfw_server_info {
     uint64_t max_message_size; /* octets; also the EHLO SIZE without a plugin */
     uint32_t max_recipients;   /* per message (RFC 5321 4.5.3.1.8: >= 100) */
     uint64_t max_idle_ms;      /* no progress from the client for this long */
+    mailfw_str listeners;      /* the NAMEs of the [listener.NAME] sections,
+                                  separated by single spaces */
 } mailfw_server_info;
 
 /* Where a note lives: it is dropped at the end of that scope. */
@@ -416,7 +418,7 @@ typedef struct mailfw_host_api {
     int (*server_info)(mailfw_host *host, mailfw_server_info *out);
     /* (1.2) An inactivity timer: a timer_start whose countdown the host
      * restarts whenever the client makes progress -- a complete command or
-     * AUTH response line, a line of message text, a chunk of BDAT data --
+     * AUTH response line, a line of message text, 1000 octets of BDAT data --
      * and never for bytes that complete nothing, so a client trickling a
      * byte at a time cannot hold it off (MS-OXSMTP ConnectionInactivityTimer,
      * RFC 5321 4.5.3.2). It counts only while the host waits for the client:

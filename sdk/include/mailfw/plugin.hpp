@@ -554,6 +554,8 @@ struct RcptAnswer {
 // host().complete_delivery(later, ...); and optionally
 //   mailfw::RcptAnswer claim_rcpt(mailfw_session*, std::string_view address)
 //   int discard(const mailfw_message&, std::string_view receipt)
+//   bool available()   (1.2: false while the target cannot take messages;
+//                       called often on network threads: answer from state)
 // Missing members leave their slots NULL. An exception is a TEMPFAIL.
 template <class Instance>
 constexpr mailfw_delivery delivery_table(uint32_t flags) {
@@ -616,6 +618,17 @@ constexpr mailfw_delivery delivery_table(uint32_t flags) {
                 return a.decision;
             } catch (...) {
                 return MAILFW_RCPT_TEMPFAIL;
+            }
+        };
+    }
+    if constexpr (requires(Instance& self) {
+                      { self.available() } -> std::convertible_to<bool>;
+                  }) {
+        t.available = [](void* i) noexcept -> int {
+            try {
+                return static_cast<Instance*>(i)->available() ? MAILFW_OK : MAILFW_UNAVAILABLE;
+            } catch (...) {
+                return MAILFW_UNAVAILABLE;
             }
         };
     }
@@ -751,6 +764,18 @@ constexpr mailfw_plugin plugin_descriptor(const char* name, const char* version,
     p.destroy = &detail::destroy<Instance>;
     p.server_mechs = server_mechs;
     p.server_mech_count = server_mech_count;
+    return p;
+}
+
+// An event-handler plugin's whole descriptor, from its keys and its table
+// (both namespace-scope constexpr):
+//   constexpr mailfw_plugin descriptor =
+//       mailfw::event_plugin<Instance>("limit-hops", "1.0.0", "MaxHopCount", keys, events);
+template <class Instance, size_t N>
+constexpr mailfw_plugin event_plugin(const char* name, const char* version, const char* summary,
+                                     const mailfw_config_key (&keys)[N], const mailfw_event_handler& events) {
+    mailfw_plugin p = plugin_descriptor<Instance>(name, version, summary, keys, N);
+    p.events = &events;
     return p;
 }
 
