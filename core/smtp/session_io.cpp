@@ -131,7 +131,7 @@ asio::awaitable<void> Session::hold_reply(uint32_t delay_ms) {
     // What was answered before goes out first; then a timer, never a thread.
     // A stop (notify_shutdown, force_close) cuts the hold short.
     co_await flush();
-    if (!open_ || forced_) co_return;
+    if (!open_ || forced_ || (shutdown_requested_ && !txn_)) co_return;
     asio::steady_timer t(executor_, std::chrono::milliseconds(delay_ms));
     hold_timer_ = &t;
     boost::system::error_code ec;
