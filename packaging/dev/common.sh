@@ -7,8 +7,10 @@ BUILD_TYPE=${MAILFW_BUILD_TYPE:-RelWithDebInfo}
 JOBS=${MAILFW_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 BUILD_DEPS=(cmake g++ make libboost-dev libboost-program-options-dev libssl-dev
-            libsqlite3-dev googletest libgtest-dev pkg-config)
-TEST_DEPS=(python3 swaks openssl curl binutils gsasl)
+            libsqlite3-dev googletest libgtest-dev pkg-config libkrb5-dev)
+# The GSSAPI tests start their own MIT realm (tests/integration/krb5_realm.py).
+TEST_DEPS=(python3 swaks openssl curl binutils gsasl
+           krb5-kdc krb5-admin-server krb5-user gss-ntlmssp libauthen-ntlm-perl python3-gssapi)
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -37,7 +39,20 @@ ensure_packages() {
     fi
     say "installing: ${missing[*]}"
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" </dev/null
+    # krb5-kdc and krb5-admin-server start their services on install, and the
+    # latter's postinst fails where that cannot work (a container or chroot
+    # without systemd). The tests start their own KDC: keep services from
+    # starting during the install (the policy-rc.d convention), then undo it.
+    local policy=/usr/sbin/policy-rc.d own_policy=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+        "${sudo[@]}" chmod 755 "$policy"
+        own_policy=1
+    fi
+    local status=0
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" </dev/null || status=$?
+    if [ -n "$own_policy" ]; then "${sudo[@]}" rm -f "$policy"; fi
+    return "$status"
 }
 
 # configure [cmake -D args...]

@@ -292,8 +292,10 @@ class MailfwServer:
     """
 
     def __init__(self, listeners=None, users=None, server=None, store=None, deliver=None,
-                 tls=None, extra_sections=None, loads=None, plugin_dirs=None):
+                 tls=None, extra_sections=None, loads=None, plugin_dirs=None, env=None):
+        """env: extra environment for mailfwd and mailfw-admin (e.g. KRB5_CONFIG)."""
         require_binaries()
+        self.env = dict(os.environ, **(env or {}))
         self.dir = tempfile.mkdtemp(prefix="mailfw-it-")
         self.config = os.path.join(self.dir, "mailfwd.conf")
         self.log_path = os.path.join(self.dir, "mailfwd.stderr")
@@ -362,7 +364,7 @@ class MailfwServer:
 
     # -- programs ------------------------------------------------------------
     def admin(self, *args, input=None, check=False, timeout=60):
-        r = subprocess.run([ADMIN, "--config", self.config] + list(args), input=input,
+        r = subprocess.run([ADMIN, "--config", self.config] + list(args), input=input, env=self.env,
                            capture_output=True, text=True, timeout=timeout)
         if check and r.returncode != 0:
             raise AssertionError("mailfw-admin %s failed (%d): %s%s"
@@ -374,7 +376,7 @@ class MailfwServer:
             logged = len(self.read_log())
             self._stderr = open(self.log_path, "ab")
             self._stdout = open(self.stdout_path, "ab")
-            self.proc = subprocess.Popen([MAILFWD, "--config", self.config], stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen([MAILFWD, "--config", self.config], stdin=subprocess.DEVNULL, env=self.env,
                                          stdout=self._stdout, stderr=self._stderr, cwd=self.dir)
             try:
                 wait_for_ports(self.proc, list(self.ports.values()), self.read_log)

@@ -47,6 +47,11 @@ if(_all_built)
     mailfw::sdk mailfw_parsers GTest::gtest_main OpenSSL::Crypto SQLite::SQLite3 Threads::Threads ${CMAKE_DL_LIBS})
   target_compile_definitions(mailfw-plugin-unit-tests PRIVATE
     MAILFW_TEST_PLUGIN_DIR="${MAILFW_PLUGIN_OUTPUT_DIR}")
+  if(MAILFW_PLUGIN_SASL_GSSAPI)  # its pure parsers (no GSS-API needed)
+    target_sources(mailfw-plugin-unit-tests PRIVATE ${MAILFW_PLUGIN_TEST_DIR}/gssapi_parsers_test.cpp
+      ${MAILFW_PLUGIN_SRC_DIR}/sasl-gssapi/token_kind.cpp ${MAILFW_PLUGIN_SRC_DIR}/sasl-gssapi/security_layer.cpp
+      ${MAILFW_PLUGIN_SRC_DIR}/sasl-gssapi/principal_name.cpp)
+  endif()
   set_target_properties(mailfw-plugin-unit-tests PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   # The ABI tests dlopen the plugins: build them first.
@@ -55,7 +60,7 @@ if(_all_built)
 endif()
 
 # Each plugin's dynamic symbol table is exactly the one entry point.
-foreach(_plugin ${MAILFW_TESTED_PLUGINS} ${MAILFW_LIMIT_PLUGINS})
+foreach(_plugin ${MAILFW_TESTED_PLUGINS} ${MAILFW_LIMIT_PLUGINS} sasl-gssapi)
   if(TARGET ${_plugin})
     add_test(NAME plugin.exports_one_symbol.${_plugin}
       COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM} -DPLUGIN=$<TARGET_FILE:${_plugin}>

@@ -1,0 +1,150 @@
+#include "gssapi_exchange.hpp"
+
+#include <gssapi/gssapi_krb5.h>
+
+#include "gss_status.hpp"
+#include "principal_name.hpp"
+#include "security_layer.hpp"
+
+namespace mailfw::sasl_gssapi {
+namespace {
+
+// Owns a buffer the library filled.
+struct Buffer {
+    gss_buffer_desc b = GSS_C_EMPTY_BUFFER;
+    ~Buffer() {
+        OM_uint32 minor = 0;
+        gss_release_buffer(&minor, &b);
+    }
+    std::string text() const { return std::string(static_cast<const char*>(b.value), b.length); }
+};
+
+gss_buffer_desc input(std::string_view s) { return gss_buffer_desc{s.size(), const_cast<char*>(s.data())}; }
+
+}  // namespace
+
+GssapiExchange::GssapiExchange(const Host& host, mailfw_session* session, const GssapiSettings& settings)
+    : host_(host), session_(session), settings_(settings) {}
+
+GssapiExchange::~GssapiExchange() {
+    OM_uint32 minor = 0;
+    if (context_ != GSS_C_NO_CONTEXT) gss_delete_sec_context(&minor, &context_, GSS_C_NO_BUFFER);
+}
+
+int GssapiExchange::fail(std::string reason, std::string& out) {
+    state_ = State::done;
+    out = std::move(reason);
+    return MAILFW_SASL_FAIL;
+}
+
+int GssapiExchange::step(const unsigned char* in, size_t len, std::string& out) {
+    out.clear();
+    const std::string_view data(reinterpret_cast<const char*>(in), in ? len : 0);
+    switch (state_) {
+        case State::accepting:
+            // No initial response: an empty first challenge (334, or MS-OXSMTP's
+            // "334 GSSAPI supported"); the client's token follows.
+            if (!in && context_ == GSS_C_NO_CONTEXT && kind_ == TokenKind::other) return MAILFW_SASL_CONTINUE;
+            return accept(data, out);
+        case State::last_token:
+            if (!data.empty()) return fail("expected an empty response after the last token", out);
+            return offer_layer(out);
+        case State::layer:
+            return finish_layer(data, out);
+        case State::done:
+            break;
+    }
+    return fail("step after the end of the exchange", out);
+}
+
+int GssapiExchange::accept(std::string_view token, std::string& out) {
+    if (token.empty()) return fail("empty token", out);
+    if (context_ == GSS_C_NO_CONTEXT) {
+        kind_ = initial_token_kind(token);
+        if (kind_ == TokenKind::other) return fail("not a SPNEGO or Kerberos initial token", out);
+    }
+    gss_buffer_desc in = input(token);
+    Buffer reply;
+    gss_name_t source = GSS_C_NO_NAME;
+    OM_uint32 minor = 0, flags = 0;
+    const OM_uint32 major = gss_accept_sec_context(&minor, &context_, settings_.credentials, &in,
+                                                   GSS_C_NO_CHANNEL_BINDINGS, &source, &mech_, &reply.b, &flags,
+                                                   nullptr, nullptr);
+    if (GSS_ERROR(major)) {
+        if (source != GSS_C_NO_NAME) gss_release_name(&minor, &source);
+        return fail(std::string(token_kind_name(kind_)) + ": " + gss_status_text(major, minor, mech_), out);
+    }
+    if (major & GSS_S_CONTINUE_NEEDED) {
+        out = reply.text();
+        return MAILFW_SASL_CONTINUE;
+    }
+    // Established: who is it?
+    Buffer display;
+    OM_uint32 name_minor = 0;
+    const OM_uint32 name_major = gss_display_name(&name_minor, source, &display.b, nullptr);
+    gss_release_name(&name_minor, &source);
+    if (GSS_ERROR(name_major)) return fail("display_name: " + gss_status_text(name_major, name_minor), out);
+    principal_ = display.text();
+    const Principal p = split_principal(principal_);
+    if (!realm_accepted(p.realm, settings_.realms))
+        return fail("principal " + printable(principal_, 200) + ": realm not accepted", out);
+    user_ = settings_.strip_realm ? p.name : principal_;
+    if (user_.empty()) return fail("empty principal name", out);
+    if (kind_ == TokenKind::spnego) {
+        // MS-SSEAN 4.1: the last NegTokenResp (if any) in a 334, then 235.
+        out = reply.text();
+        return authenticated("", out);
+    }
+    // RFC 4752: the acceptor's last token first, when there is one.
+    out = reply.text();
+    state_ = State::last_token;
+    if (!out.empty()) return MAILFW_SASL_CONTINUE;
+    return offer_layer(out);
+}
+
+int GssapiExchange::offer_layer(std::string& out) {
+    // Wrapped with integrity only: no confidentiality layer is offered.
+    const std::string offer = layer_offer();
+    gss_buffer_desc clear = input(offer);
+    Buffer wrapped;
+    OM_uint32 minor = 0;
+    const OM_uint32 major = gss_wrap(&minor, context_, 0, GSS_C_QOP_DEFAULT, &clear, nullptr, &wrapped.b);
+    if (GSS_ERROR(major)) return fail("wrap: " + gss_status_text(major, minor, mech_), out);
+    out = wrapped.text();
+    state_ = State::layer;
+    return MAILFW_SASL_CONTINUE;
+}
+
+int GssapiExchange::finish_layer(std::string_view wrapped, std::string& out) {
+    gss_buffer_desc in = input(wrapped);
+    Buffer clear;
+    OM_uint32 minor = 0;
+    int conf = 0;
+    const OM_uint32 major = gss_unwrap(&minor, context_, &in, &clear.b, &conf, nullptr);
+    if (GSS_ERROR(major)) return fail("unwrap of the layer answer: " + gss_status_text(major, minor, mech_), out);
+    const auto answer = parse_layer_answer(clear.text());
+    if (!answer) return fail("bad security-layer answer (only \"no security layer\" is offered)", out);
+    return authenticated(answer->authzid, out);
+}
+
+int GssapiExchange::authenticated(const std::string& authzid, std::string& out) {
+    // The principal may act as itself by any of its names; another identity
+    // needs the stores' permission (authorize).
+    std::string identity = user_;
+    if (!names_itself(authzid, user_, principal_)) {
+        if (host_.authorize(session_, user_, authzid) != MAILFW_OK) {
+            std::string reason = "principal " + printable(principal_, 200) + " may not act as " + printable(authzid, 200);
+            return fail(std::move(reason), out);
+        }
+        identity = authzid;
+    }
+    state_ = State::done;
+    host_.log(MAILFW_LOG_INFO,
+              "GSSAPI: " + printable(principal_, 200) + " authenticated with Kerberos (" + token_kind_name(kind_) + ")" +
+                  (identity != user_ ? " as " + printable(identity, 200) : ""),
+              session_);
+    host_.set_auth_identity(session_, identity, "Kerberos");
+    return MAILFW_SASL_OK;
+}
+
+}  // namespace mailfw::sasl_gssapi

@@ -1,0 +1,57 @@
+// One AUTH GSSAPI exchange on the server (MS-SSEAN over MIT krb5): every
+// token goes to one GSS-API acceptor context, which takes SPNEGO (the
+// MS-SSEAN client) and raw Kerberos (RFC 4752: curl, gsasl, Thunderbird)
+// alike. The states:
+//
+//   accepting   tokens in, tokens out until the context is established
+//   last-token  (raw Kerberos) the acceptor's final token went out in a 334;
+//               the client's empty answer comes back
+//   layer       (raw Kerberos) the wrapped "no security layer" offer went
+//               out; the client's wrapped answer, with its authzid, decides
+//
+// SPNEGO clients finish as MS-SSEAN 4.1 shows: the final NegTokenResp in a
+// 334, the client's (empty) answer, 235 -- Microsoft's SPNEGO-in-SASL has no
+// layer step. A new exchange is made for every AUTH attempt and destroyed
+// after it (no state crosses attempts: CVE-2011-1720).
+#pragma once
+#include <gssapi/gssapi.h>
+#include <mailfw/plugin.hpp>
+
+#include <string>
+#include <vector>
+
+#include "token_kind.hpp"
+
+namespace mailfw::sasl_gssapi {
+
+struct GssapiSettings {
+    gss_cred_id_t credentials = GSS_C_NO_CREDENTIAL;
+    std::vector<std::string> realms;  // accepted realms; empty: any
+    bool strip_realm = true;          // user = principal without @REALM
+};
+
+class GssapiExchange final : public ServerExchange {
+public:
+    GssapiExchange(const Host& host, mailfw_session* session, const GssapiSettings& settings);
+    ~GssapiExchange() override;
+    int step(const unsigned char* in, size_t len, std::string& out) override;
+
+private:
+    enum class State { accepting, last_token, layer, done };
+    int accept(std::string_view token, std::string& out);
+    int offer_layer(std::string& out);  // raw Kerberos: the wrapped offer, in a 334
+    int finish_layer(std::string_view wrapped, std::string& out);
+    int fail(std::string reason, std::string& out);  // MAILFW_SASL_FAIL, the reason for the log
+    int authenticated(const std::string& authzid, std::string& out);
+
+    const Host& host_;
+    mailfw_session* session_;
+    const GssapiSettings& settings_;
+    State state_ = State::accepting;
+    TokenKind kind_ = TokenKind::other;
+    gss_ctx_id_t context_ = GSS_C_NO_CONTEXT;
+    gss_OID mech_ = GSS_C_NO_OID;
+    std::string principal_, user_;
+};
+
+}  // namespace mailfw::sasl_gssapi

@@ -1,0 +1,311 @@
+"""sasl-gssapi (MS-SSEAN) against a real MIT realm started for this test:
+raw RFC 4752 Kerberos from curl and gsasl, the exact replies and log lines,
+the failures (535, the session stays usable, limit-protocol-errors counts
+them), and the start-up refusals of a bad keytab."""
+
+import base64
+import os
+import subprocess
+import unittest
+
+try:  # the scripted clients below (python3-gssapi, installed by the test command)
+    import gssapi
+except ImportError:
+    gssapi = None
+
+from krb5_realm import REALM, Realm, tools_missing
+from mailfw_harness import PLUGINS, MailfwServer, MailfwTestCase, b64
+
+GSSAPI = PLUGINS + ("sasl-gssapi", "limit-protocol-errors")
+
+
+@unittest.skipIf(tools_missing(), "Kerberos tools missing (the test command installs krb5-kdc, krb5-user)")
+class Gssapi(MailfwTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.realm = Realm(principals={"alice": "alice-krb-pw", "bob": "bob-krb-pw"})
+        if not cls.realm.kinit("alice"):
+            raise AssertionError("kinit alice failed: " + cls.realm.kdc_log())
+        cls.srv = MailfwServer(loads=GSSAPI, env=cls.realm.server_env(),
+                               listeners={"test": {}, "relaxed": {"relaxed_auth": True}},
+                               extra_sections={"sasl-gssapi": {"keytab": cls.realm.keytab, "hostname": "localhost"}})
+        try:
+            cls.srv.start()
+        except Exception:
+            cls.srv.cleanup()
+            cls.realm.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        log = cls.srv.read_log()
+        cls.srv.cleanup()
+        cls.realm.stop()
+        if rc != 0:
+            raise AssertionError("mailfwd did not exit 0 on SIGTERM: %s\n%s" % (rc, log[-3000:]))
+
+    def setUp(self):
+        self.server = self.srv
+
+    def session(self):
+        c = self.connect()
+        r = c.ehlo()
+        self.assertReply(r, 250)
+        return c, r
+
+    def test_advertised(self):
+        _c, r = self.session()
+        self.assertIn("GSSAPI", r.keywords().get("AUTH", []))
+
+    def test_empty_challenge_without_initial_response_by_default(self):
+        # Not "334 GSSAPI supported" by default: gsasl base64-decodes it (below).
+        c, _ = self.session()
+        r = c.cmd("AUTH GSSAPI")
+        self.assertEqual(r.raw, ["334 "])
+        self.assertReply(c.cmd("*"), 501, "5.0.0")
+        self.assertReply(c.cmd("NOOP"), 250)
+
+    def test_relaxed_listener_and_curl(self):
+        c = self.connect(listener="relaxed")
+        self.assertReply(c.ehlo(), 250)
+        self.assertEqual(c.cmd("AUTH GSSAPI").last, "334 GSSAPI supported", "MS-OXSMTP 2.2.1 on relaxed_auth = true")
+        self.assertReply(c.cmd("*"), 501, "5.0.0")
+        self.assertEqual(self.curl_send("relaxed", "relaxed-gssapi@example.test").returncode, 0,
+                         "curl ignores the text of the first 334")
+        self.assertEqual(len(self.srv.delivered("relaxed-gssapi@example.test")), 1)
+
+    def curl_send(self, listener, rcpt):
+        body = os.path.join(self.srv.dir, "curl-message.txt")
+        with open(body, "wb") as f:
+            f.write(b"Subject: kerberos\r\n\r\nsent with a ticket\r\n")
+        return subprocess.run(["curl", "-sS", "smtp://localhost:%d/client.test" % self.srv.ports[listener],
+                               "--login-options", "AUTH=GSSAPI", "-u", ":", "--mail-from", "alice@example.test",
+                               "--mail-rcpt", rcpt, "-T", body],
+                              capture_output=True, text=True, timeout=60, env=self.realm.client_env())
+
+    def test_curl_raw_kerberos_delivers(self):
+        r = self.curl_send("test", "gssapi@example.test")
+        self.assertEqual(r.returncode, 0, "curl: %s%s\nserver log:\n%s" % (r.stdout, r.stderr, self.srv.read_log()[-3000:]))
+        self.assertEqual(len(self.srv.delivered("gssapi@example.test")), 1)
+        self.assertTrue(self.wait_for_log("GSSAPI: alice@%s authenticated with Kerberos (Kerberos (RFC 4752))" % REALM),
+                        self.srv.read_log()[-3000:])
+        self.assertTrue(self.wait_for_log("authenticated as alice with GSSAPI"))
+
+    def test_gsasl_raw_kerberos_with_mutual_authentication(self):
+        r = subprocess.run(["gsasl", "--smtp", "--connect", "127.0.0.1:%d" % self.srv.port, "--hostname", "localhost",
+                            "-m", "GSSAPI", "--no-starttls", "-a", "alice", "--quiet"],
+                           input="", capture_output=True, text=True, timeout=60, env=self.realm.client_env())
+        self.assertEqual(r.returncode, 0, "gsasl: %s%s\nserver log:\n%s" % (r.stdout, r.stderr, self.srv.read_log()[-3000:]))
+        self.assertTrue(self.wait_for_log("GSSAPI -> 235 2.7.0"), self.srv.read_log()[-3000:])
+
+    def test_garbage_token_is_535_and_the_session_stays_usable(self):
+        c, _ = self.session()
+        r = c.cmd("AUTH GSSAPI " + b64(b"\x60\x0b\x06\x09\x2a\x86\x48\x86\xf7\x12\x01\x02\x02"))
+        self.assertReply(r, 535, "5.7.8")
+        self.assertReply(c.cmd("AUTH GSSAPI " + b64(b"not a token at all")), 535, "5.7.8")
+        self.assertReply(c.cmd("NOOP"), 250)
+        self.assertTrue(self.wait_for_log("authentication failed with GSSAPI: Kerberos (RFC 4752): "))
+        self.assertTrue(self.wait_for_log("authentication failed with GSSAPI: not a SPNEGO or Kerberos initial token"))
+
+    def test_bad_base64_is_501(self):
+        c, _ = self.session()
+        self.assertReply(c.cmd("AUTH GSSAPI"), 334)
+        self.assertReply(c.cmd("%%%"), 501, "5.5.2")
+        self.assertReply(c.cmd("NOOP"), 250)
+
+    def test_failed_logons_count_for_limit_protocol_errors(self):
+        c, _ = self.session()
+        token = b64(b"\x60\x0b\x06\x09\x2a\x86\x48\x86\xf7\x12\x01\x02\x02")
+        for _ in range(3):
+            self.assertReply(c.cmd("AUTH GSSAPI " + token), 535, "5.7.8")
+        self.assertReply(c.cmd("AUTH gssapi " + token), 421, "4.7.0", msg="the 4th failure, mechanism in lower case")
+        self.assertTrue(c.is_closed())
+
+
+SPNEGO = "1.3.6.1.5.5.2"
+KERBEROS = "1.2.840.113554.1.2.2"
+
+
+class ScriptedClient:
+    """A GSS-API initiator driven by hand, so a test sends exactly the byte
+    shapes real clients send (from their source: .NET SmtpClient, Thunderbird,
+    curl, gsasl)."""
+
+    def __init__(self, mech, target="smtp@localhost"):
+        name = gssapi.Name(target, gssapi.NameType.hostbased_service)
+        self.ctx = gssapi.SecurityContext(name=name, mech=gssapi.OID.from_int_seq(mech), usage="initiate",
+                                          flags=gssapi.RequirementFlag.mutual_authentication)
+
+    def first(self):
+        return b64(self.ctx.step())
+
+    def answer(self, reply):
+        """The client's line for a 334: its next token, or empty when done."""
+        data = base64.b64decode(reply.last[4:]) if len(reply.last) > 4 else b""
+        token = self.ctx.step(data) if not self.ctx.complete else None
+        return b64(token) if token else ""
+
+    def layer_answer(self, reply, authzid=b"", echo_mask=False, nul=False):
+        offer = self.ctx.unwrap(base64.b64decode(reply.last[4:])).message
+        assert offer[0] & 1, offer
+        choice = offer[:4] if echo_mask else b"\x01\x00\x00\x00"  # curl echoes the whole offer
+        return b64(self.ctx.wrap(choice + authzid + (b"\x00" if nul else b""), False).message)
+
+
+@unittest.skipIf(tools_missing() or gssapi is None, "Kerberos tools or python3-gssapi missing (the test command "
+                 "installs them)")
+class ClientShapes(MailfwTestCase):
+    """The byte shapes of real clients, over a real socket, with real tickets."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.realm = Realm(principals={"alice": "alice-krb-pw"})
+        os.environ.update(cls.realm.env())  # for this process's GSS-API initiator
+        if not cls.realm.kinit("alice"):
+            raise AssertionError("kinit alice failed: " + cls.realm.kdc_log())
+        cls.srv = MailfwServer(loads=GSSAPI, env=cls.realm.server_env(), users={"carol": "carol-pw"},
+                               extra_sections={"sasl-gssapi": {"keytab": cls.realm.keytab, "hostname": "localhost"}})
+        try:
+            cls.srv.start()
+        except Exception:
+            cls.srv.cleanup()
+            cls.realm.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        cls.srv.cleanup()
+        cls.realm.stop()
+        if rc != 0:
+            raise AssertionError("mailfwd did not exit 0 on SIGTERM: %s" % rc)
+
+    def setUp(self):
+        self.server = self.srv
+
+    def session(self):
+        c = self.connect()
+        self.assertReply(c.ehlo(), 250)
+        return c
+
+    def test_dotnet_spnego_lower_case_with_initial_response(self):
+        c = self.session()
+        g = ScriptedClient(SPNEGO)
+        r = c.cmd("AUTH gssapi " + g.first())
+        self.assertReply(r, 334, msg="the final NegTokenResp (MS-SSEAN 4.1)")
+        self.assertEqual(g.answer(r), "", "SPNEGO + Kerberos completes in one round")
+        self.assertTrue(g.ctx.complete, "the client verified the server (mutual authentication)")
+        self.assertReply(c.cmd(""), 235, "2.7.0", msg=".NET's empty response")
+        self.assertTrue(self.wait_for_log("GSSAPI: alice@%s authenticated with Kerberos (SPNEGO)" % REALM))
+        # .NET goes on with a stray AUTH after a 235: refused, the session usable.
+        self.assertReply(c.cmd("AUTH login"), 503, "5.5.1")
+        self.assertReply(self.send_message(c, "alice@example.test", ["spnego@example.test"],
+                                           b"Subject: spnego\r\n\r\nhi\r\n"), 250, "2.0.0")
+
+    def raw_kerberos_until_the_offer(self, c, initial_response):
+        g = ScriptedClient(KERBEROS)
+        if initial_response:
+            r = c.cmd("AUTH GSSAPI " + g.first())
+        else:
+            self.assertEqual(c.cmd("AUTH GSSAPI").raw, ["334 "])
+            r = c.cmd(g.first())
+        self.assertReply(r, 334, msg="the acceptor's last token (mutual authentication)")
+        self.assertEqual(g.answer(r), "")
+        self.assertTrue(g.ctx.complete)
+        offer = c.cmd("")  # the empty answer to the last token
+        self.assertReply(offer, 334, msg="the wrapped security-layer offer")
+        return g, offer
+
+    def test_thunderbird_raw_kerberos_authzid_is_the_user(self):
+        c = self.session()
+        g, offer = self.raw_kerberos_until_the_offer(c, initial_response=False)
+        self.assertReply(c.cmd(g.layer_answer(offer, b"alice")), 235, "2.7.0")
+
+    def test_curl_echoes_the_mask_and_appends_a_nul(self):
+        c = self.session()
+        g, offer = self.raw_kerberos_until_the_offer(c, initial_response=True)
+        self.assertReply(c.cmd(g.layer_answer(offer, b"alice", echo_mask=True, nul=True)), 235, "2.7.0")
+
+    def test_dotnet_layer_step_without_authzid_and_the_full_principal(self):
+        for authzid in (b"", ("alice@" + REALM).encode()):
+            c = self.session()
+            g, offer = self.raw_kerberos_until_the_offer(c, initial_response=True)
+            self.assertReply(c.cmd(g.layer_answer(offer, authzid)), 235, "2.7.0", msg=repr(authzid))
+
+    def test_another_authzid_needs_the_stores_permission(self):
+        c = self.session()
+        g, offer = self.raw_kerberos_until_the_offer(c, initial_response=True)
+        self.assertReply(c.cmd(g.layer_answer(offer, b"carol")), 535, "5.7.8")
+        self.assertTrue(self.wait_for_log("may not act as carol"))
+        self.assertReply(c.cmd("NOOP"), 250)
+
+    def test_a_replayed_token_is_refused(self):
+        g = ScriptedClient(KERBEROS)
+        token = g.first()
+        first = self.session()
+        self.assertReply(first.cmd("AUTH GSSAPI " + token), 334)
+        again = self.session()
+        self.assertReply(again.cmd("AUTH GSSAPI " + token), 535, "5.7.8")
+        self.assertTrue(self.wait_for_log("replay"), self.srv.read_log()[-2000:])
+        self.assertReply(again.cmd("NOOP"), 250)
+
+    def test_a_cancel_in_the_middle_then_a_fresh_attempt(self):
+        c = self.session()
+        g = ScriptedClient(KERBEROS)
+        self.assertReply(c.cmd("AUTH GSSAPI " + g.first()), 334)
+        self.assertReply(c.cmd("*"), 501, "5.0.0")
+        # Nothing of the cancelled attempt is left (CVE-2011-1720 class).
+        g2 = ScriptedClient(SPNEGO)
+        r = c.cmd("AUTH GSSAPI " + g2.first())
+        self.assertReply(r, 334)
+        g2.answer(r)
+        self.assertReply(c.cmd(""), 235, "2.7.0")
+
+    def test_a_ticket_for_another_service_is_refused(self):
+        self.realm.kadmin("addprinc -randkey imap/localhost@%s" % REALM)
+        g = ScriptedClient(KERBEROS, target="imap@localhost")
+        c = self.session()
+        self.assertReply(c.cmd("AUTH GSSAPI " + g.first()), 535, "5.7.8")
+        self.assertReply(c.cmd("NOOP"), 250)
+
+
+@unittest.skipIf(tools_missing(), "Kerberos tools missing (the test command installs krb5-kdc, krb5-user)")
+class KeytabAtStartUp(MailfwTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.realm = Realm(principals={}, services=["imap/localhost"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.realm.stop()
+
+    def refused(self, section):
+        srv = self.make_server(loads=GSSAPI, env=self.realm.server_env(), extra_sections={"sasl-gssapi": section})
+        r = srv.admin("user", "list")
+        self.assertNotEqual(r.returncode, 0)
+        # One error line (a store plugin's warning about the test's low hash cost may come first).
+        lines = [l for l in r.stderr.splitlines() if l.startswith("mailfw-admin: ")]
+        self.assertEqual(len(lines), 1, r.stderr)
+        return lines[0]
+
+    def test_a_missing_keytab(self):
+        line = self.refused({"keytab": "/nonexistent/smtp.keytab", "hostname": "localhost"})
+        self.assertIn("keytab /nonexistent/smtp.keytab in [sasl-gssapi] cannot be read: No such file or directory",
+                      line)
+
+    def test_a_keytab_without_the_service_principal(self):
+        line = self.refused({"keytab": self.realm.keytab, "hostname": "localhost"})
+        self.assertIn("has no key for smtp/localhost (it holds: imap/localhost@%s)" % REALM, line)
+        self.assertIn("ktadd -k", line)
+
+    def test_a_file_that_is_not_a_keytab(self):
+        bogus = os.path.join(self.realm.dir, "bogus.keytab")
+        with open(bogus, "w") as f:
+            f.write("not a keytab\n")
+        line = self.refused({"keytab": bogus, "hostname": "localhost"})
+        self.assertIn("cannot be read as a keytab", line)
+
+
+if __name__ == "__main__":
+    unittest.main()
