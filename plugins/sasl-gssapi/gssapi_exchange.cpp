@@ -1,5 +1,6 @@
 #include "gssapi_exchange.hpp"
 
+#include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 
 #include "gss_status.hpp"
@@ -79,17 +80,9 @@ int GssapiExchange::accept(std::string_view token, std::string& out) {
         return MAILFW_SASL_CONTINUE;
     }
     // Established: who is it?
-    Buffer display;
-    OM_uint32 name_minor = 0;
-    const OM_uint32 name_major = gss_display_name(&name_minor, source, &display.b, nullptr);
-    gss_release_name(&name_minor, &source);
-    if (GSS_ERROR(name_major)) return fail("display_name: " + gss_status_text(name_major, name_minor), out);
-    principal_ = display.text();
-    const Principal p = split_principal(principal_);
-    if (!realm_accepted(p.realm, settings_.realms))
-        return fail("principal " + printable(principal_, 200) + ": realm not accepted", out);
-    user_ = settings_.strip_realm ? p.name : principal_;
-    if (user_.empty()) return fail("empty principal name", out);
+    const std::string why = identify(source);
+    gss_release_name(&minor, &source);
+    if (!why.empty()) return fail(why, out);
     if (kind_ == TokenKind::spnego) {
         // MS-SSEAN 4.1: the last NegTokenResp (if any) in a 334, then 235.
         out = reply.text();
@@ -100,6 +93,31 @@ int GssapiExchange::accept(std::string_view token, std::string& out) {
     state_ = State::last_token;
     if (!out.empty()) return MAILFW_SASL_CONTINUE;
     return offer_layer(out);
+}
+
+std::string GssapiExchange::identify(gss_name_t source) {
+    Buffer display;
+    OM_uint32 minor = 0;
+    const OM_uint32 major = gss_display_name(&minor, source, &display.b, nullptr);
+    if (GSS_ERROR(major)) return "display_name: " + gss_status_text(major, minor);
+    principal_ = display.text();
+    const Principal p = split_principal(principal_);
+    if (!realm_accepted(p.realm, settings_.realms)) return "principal " + printable(principal_, 200) + ": realm not accepted";
+    switch (settings_.user_name) {
+        case UserName::short_name: user_ = p.name; break;
+        case UserName::principal: user_ = principal_; break;
+        case UserName::localname: {
+            Buffer local;
+            OM_uint32 local_minor = 0;
+            const OM_uint32 local_major = gss_localname(&local_minor, source, mech_, &local.b);
+            if (GSS_ERROR(local_major))
+                return "principal " + printable(principal_, 200) + " has no local name (auth_to_local): " +
+                       gss_status_text(local_major, local_minor, mech_);
+            user_ = local.text();
+            break;
+        }
+    }
+    return user_.empty() ? "empty principal name" : "";
 }
 
 int GssapiExchange::offer_layer(std::string& out) {

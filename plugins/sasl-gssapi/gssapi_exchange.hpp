@@ -24,10 +24,17 @@
 
 namespace mailfw::sasl_gssapi {
 
+// How an authenticated principal becomes the mail user name.
+enum class UserName {
+    short_name,  // alice@EXAMPLE.ORG -> alice
+    principal,   // alice@EXAMPLE.ORG as it is
+    localname    // krb5.conf's auth_to_local rules (gss_localname)
+};
+
 struct GssapiSettings {
     gss_cred_id_t credentials = GSS_C_NO_CREDENTIAL;
     std::vector<std::string> realms;  // accepted realms; empty: any
-    bool strip_realm = true;          // user = principal without @REALM
+    UserName user_name = UserName::short_name;
 };
 
 class GssapiExchange final : public ServerExchange {
@@ -39,6 +46,7 @@ public:
 private:
     enum class State { accepting, last_token, layer, done };
     int accept(std::string_view token, std::string& out);
+    std::string identify(gss_name_t source);  // principal_ and user_; else why not
     int offer_layer(std::string& out);  // raw Kerberos: the wrapped offer, in a 334
     int finish_layer(std::string_view wrapped, std::string& out);
     int fail(std::string reason, std::string& out);  // MAILFW_SASL_FAIL, the reason for the log

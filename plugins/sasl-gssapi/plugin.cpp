@@ -4,6 +4,7 @@
 #include <mailfw/plugin.hpp>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "acceptor_credentials.hpp"
@@ -15,6 +16,7 @@ namespace {
 using mailfw::sasl_gssapi::AcceptorCredentials;
 using mailfw::sasl_gssapi::GssapiExchange;
 using mailfw::sasl_gssapi::GssapiSettings;
+using mailfw::sasl_gssapi::UserName;
 
 constexpr mailfw_config_key keys[] = {
     mailfw::config_key("keytab", MAILFW_KEY_PATH, nullptr,
@@ -26,9 +28,9 @@ constexpr mailfw_config_key keys[] = {
     mailfw::config_key("realms", MAILFW_KEY_STRING, nullptr,
                        "realms whose principals are accepted (space or comma separated; default: any); may repeat",
                        MAILFW_KEY_MULTI),
-    mailfw::config_key("strip_realm", MAILFW_KEY_BOOL, "true",
-                       "the user name is the principal without @REALM (alice@EXAMPLE.ORG -> alice); false: the "
-                       "whole principal"),
+    mailfw::config_key("user_name", MAILFW_KEY_STRING, "short",
+                       "how a principal becomes the user name: short (alice@EXAMPLE.ORG -> alice), principal (the "
+                       "whole name) or localname (krb5.conf's auth_to_local rules, krb5_aname_to_localname)"),
 };
 
 std::string hostname_of(const mailfw::Host& h) {
@@ -43,7 +45,16 @@ struct Instance : mailfw::PluginInstance {
                       hostname_of(h)) {
         settings.credentials = credentials.get();
         settings.realms = mailfw::limits::words(h, "realms");
-        settings.strip_realm = h.config_number("strip_realm").value_or(1) != 0;
+        const std::string mapping = h.config_string("user_name").value_or("short");
+        if (mapping == "short")
+            settings.user_name = UserName::short_name;
+        else if (mapping == "principal")
+            settings.user_name = UserName::principal;
+        else if (mapping == "localname")
+            settings.user_name = UserName::localname;
+        else
+            throw std::runtime_error("bad value '" + mailfw::printable(mapping, 40) +
+                                     "' for 'user_name' in [sasl-gssapi]: expected short, principal or localname");
         h.log(MAILFW_LOG_INFO, "GSSAPI for " + credentials.service_principal() + " (SPNEGO and Kerberos)");
     }
     AcceptorCredentials credentials;

@@ -270,6 +270,59 @@ class ClientShapes(MailfwTestCase):
         self.assertReply(c.cmd("NOOP"), 250)
 
 
+@unittest.skipIf(tools_missing() or gssapi is None, "Kerberos tools or python3-gssapi missing")
+class PrincipalToUser(MailfwTestCase):
+    """realms and user_name: who a principal is once it has authenticated."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.realm = Realm(principals={"alice": "alice-krb-pw"})
+        os.environ.update(cls.realm.env())
+        if not cls.realm.kinit("alice"):
+            raise AssertionError("kinit alice failed: " + cls.realm.kdc_log())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.realm.stop()
+
+    def login(self, **section):
+        section.update({"keytab": self.realm.keytab, "hostname": "localhost"})
+        srv = self.start_server(loads=GSSAPI, env=self.realm.server_env(), extra_sections={"sasl-gssapi": section})
+        c = self.connect(srv)
+        self.assertReply(c.ehlo(), 250)
+        g = ScriptedClient(SPNEGO)
+        r = c.cmd("AUTH GSSAPI " + g.first())
+        if r.code == 334:
+            g.answer(r)
+            r = c.cmd("")
+        return srv, r
+
+    def test_a_realm_not_accepted(self):
+        srv, r = self.login(realms="EXAMPLE.ORG OTHER.ORG")
+        self.assertReply(r, 535, "5.7.8")
+        self.assertTrue(self.wait_for_log("principal alice@%s: realm not accepted" % REALM, srv))
+
+    def test_an_accepted_realm(self):
+        srv, r = self.login(realms="EXAMPLE.ORG, " + REALM)
+        self.assertReply(r, 235, "2.7.0")
+
+    def test_user_name_principal_and_localname(self):
+        srv, r = self.login(user_name="principal")
+        self.assertReply(r, 235)
+        self.assertTrue(self.wait_for_log("authenticated as alice@%s with GSSAPI" % REALM, srv))
+        srv, r = self.login(user_name="localname")  # the default auth_to_local: the default realm's first component
+        self.assertReply(r, 235)
+        self.assertTrue(self.wait_for_log("authenticated as alice with GSSAPI", srv))
+
+    def test_a_bad_user_name_choice_stops_start_up(self):
+        srv = self.make_server(loads=GSSAPI, env=self.realm.server_env(), extra_sections={"sasl-gssapi": {
+            "keytab": self.realm.keytab, "hostname": "localhost", "user_name": "upn"}})
+        r = srv.admin("user", "list")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("bad value 'upn' for 'user_name' in [sasl-gssapi]: expected short, principal or localname",
+                      r.stderr)
+
+
 @unittest.skipIf(tools_missing(), "Kerberos tools missing (the test command installs krb5-kdc, krb5-user)")
 class KeytabAtStartUp(MailfwTestCase):
     @classmethod
