@@ -312,7 +312,7 @@ std::vector<std::string> Session::ehlo_keywords() const {
     if (ctx_->listener->tls == TlsMode::starttls && ctx_->tls && !transport_->tls_active()) k.push_back("STARTTLS");
     std::string auth;
     for (const auto& m : ctx_->plugins->server_mechs())
-        if (mechanism_usable(m)) auth += " " + m.name;
+        if (mechanism_offered(m) && mechanism_usable(m)) auth += " " + m.name;
     if (!auth.empty()) k.push_back("AUTH" + auth);
     k.push_back("HELP");
     // Handlers' lines: one for a keyword the core sends replaces it (the
@@ -334,6 +334,10 @@ std::vector<std::string> Session::ehlo_keywords() const {
             k.insert(k.end() - 1, line);  // before HELP
     }
     return k;
+}
+
+bool Session::mechanism_offered(const ServerMech& m) const {
+    return !m.table.available || m.table.available(m.instance) == MAILFW_OK;
 }
 
 bool Session::mechanism_usable(const ServerMech& m) const {

@@ -128,7 +128,8 @@ private:
     awaitable<void> cmd_expn(const Command& cmd);
     awaitable<void> cmd_unknown(const Command& cmd);
     std::vector<std::string> ehlo_keywords() const;
-    bool mechanism_usable(const ServerMech& m) const;
+    bool mechanism_offered(const ServerMech& m) const;  // its plugin says it can serve (1.2)
+    bool mechanism_usable(const ServerMech& m) const;   // and this session may use it (TLS)
     awaitable<bool> hook_rejects(mailfw_event ev);  // sends the reply; true: stop
     awaitable<bool> act_on(const Verdict& v, uint32_t hook);  // the same for a verdict in hand
     awaitable<void> refuse_at_connect(const Verdict& v);

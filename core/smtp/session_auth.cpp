@@ -38,7 +38,7 @@ std::optional<Reply> Session::auth_request(const Command& cmd, AuthRequest& req)
         return Reply(501, "5.5.4", "Syntax: AUTH mechanism [initial-response]");
     }
     req.mech = ctx_->plugins->find_server_mech(args->mechanism_upper);
-    if (!req.mech) return Reply(504, "5.5.4", "Unrecognized authentication type");
+    if (!req.mech || !mechanism_offered(*req.mech)) return Reply(504, "5.5.4", "Unrecognized authentication type");
     // The command line ("AUTH " + args) is held to what this mechanism
     // declared (RFC 4954 §4: 500 5.5.6), not to the longest of all.
     req.line_limit = auth_line_limit(req.mech->max_response);

@@ -8,20 +8,27 @@
 #include <string>
 
 #include "acceptor_credentials.hpp"
+#include "gssapi_client.hpp"
 #include "gssapi_exchange.hpp"
 #include "limit_support.hpp"
 
 namespace {
 
 using mailfw::sasl_gssapi::AcceptorCredentials;
+using mailfw::sasl_gssapi::GssapiClient;
 using mailfw::sasl_gssapi::GssapiExchange;
 using mailfw::sasl_gssapi::GssapiSettings;
 using mailfw::sasl_gssapi::UserName;
 
 constexpr mailfw_config_key keys[] = {
     mailfw::config_key("keytab", MAILFW_KEY_PATH, nullptr,
-                       "the keytab holding the service key (service/hostname), readable by mailfwd only",
-                       MAILFW_KEY_REQUIRED),
+                       "the keytab holding the service key (service/hostname), readable by mailfwd only; required "
+                       "unless server = false"),
+    mailfw::config_key("server", MAILFW_KEY_BOOL, "true",
+                       "offer AUTH GSSAPI to clients; false: this plugin is loaded for its client mechanism only"),
+    mailfw::config_key("client_mechanism", MAILFW_KEY_STRING, "spnego",
+                       "what the client side sends: spnego (MS-SSEAN, as Exchange expects) or kerberos (RFC 4752, "
+                       "for servers that take only raw Kerberos)"),
     mailfw::config_key("service", MAILFW_KEY_STRING, "smtp", "the service part of the principal clients ask for"),
     mailfw::config_key("hostname", MAILFW_KEY_STRING, nullptr,
                        "the host part of the principal clients ask for (default: [server] hostname)"),
@@ -38,12 +45,23 @@ std::string hostname_of(const mailfw::Host& h) {
     return std::string(mailfw::view(h.server_info().hostname));
 }
 
+std::unique_ptr<AcceptorCredentials> acceptor_of(const mailfw::Host& h) {
+    if (h.config_number("server").value_or(1) == 0) return nullptr;
+    auto keytab = h.config_string("keytab");
+    if (!keytab)
+        throw std::runtime_error("[sasl-gssapi] needs keytab = (the service key) to offer AUTH GSSAPI; set server = "
+                                 "false to load only its client mechanism");
+    return std::make_unique<AcceptorCredentials>(*keytab, h.config_string("service").value_or("smtp"), hostname_of(h));
+}
+
 struct Instance : mailfw::PluginInstance {
-    explicit Instance(mailfw::Host h)
-        : PluginInstance(h),
-          credentials(h.config_string("keytab").value_or(""), h.config_string("service").value_or("smtp"),
-                      hostname_of(h)) {
-        settings.credentials = credentials.get();
+    explicit Instance(mailfw::Host h) : PluginInstance(h), credentials(acceptor_of(h)) {
+        const std::string client = h.config_string("client_mechanism").value_or("spnego");
+        if (client != "spnego" && client != "kerberos")
+            throw std::runtime_error("bad value '" + mailfw::printable(client, 40) +
+                                     "' for 'client_mechanism' in [sasl-gssapi]: expected spnego or kerberos");
+        client_spnego = client == "spnego";
+        if (credentials) settings.credentials = credentials->get();
         settings.realms = mailfw::limits::words(h, "realms");
         const std::string mapping = h.config_string("user_name").value_or("short");
         if (mapping == "short")
@@ -55,10 +73,23 @@ struct Instance : mailfw::PluginInstance {
         else
             throw std::runtime_error("bad value '" + mailfw::printable(mapping, 40) +
                                      "' for 'user_name' in [sasl-gssapi]: expected short, principal or localname");
-        h.log(MAILFW_LOG_INFO, "GSSAPI for " + credentials.service_principal() + " (SPNEGO and Kerberos)");
+        if (credentials)
+            h.log(MAILFW_LOG_INFO, "GSSAPI for " + credentials->service_principal() + " (SPNEGO and Kerberos)");
     }
-    AcceptorCredentials credentials;
+    bool server_available() const { return credentials != nullptr; }
+    std::unique_ptr<AcceptorCredentials> credentials;  // null: client side only
     GssapiSettings settings;
+    bool client_spnego = true;
+};
+
+class ClientExchange final : public mailfw::ClientExchange {
+public:
+    ClientExchange(Instance& instance, const mailfw_client_params& params)
+        : gssapi_(instance.host(), params, instance.client_spnego) {}
+    int step(const unsigned char* in, size_t len, std::string& out) override { return gssapi_.step(in, len, out); }
+
+private:
+    GssapiClient gssapi_;
 };
 
 class Exchange final : public mailfw::ServerExchange {
@@ -80,9 +111,19 @@ private:
 constexpr mailfw_server_mech mechs[] = {
     mailfw::server_mech<Instance, Exchange>("GSSAPI", MAILFW_MECH_CLIENT_FIRST, 64 * 1024)};
 
-constexpr mailfw_plugin descriptor = mailfw::plugin_descriptor<Instance>(
-    "sasl-gssapi", "0.1.0", "AUTH GSSAPI: SPNEGO (MS-SSEAN) and Kerberos (RFC 4752) over MIT krb5, server side",
-    keys, sizeof keys / sizeof keys[0], mechs, 1);
+// The client side: the initiator's token is the initial response.
+constexpr mailfw_client_mech client_mechs[] = {
+    mailfw::client_mech<Instance, ClientExchange>("GSSAPI", MAILFW_MECH_CLIENT_FIRST)};
+
+constexpr mailfw_plugin make_descriptor() {
+    mailfw_plugin p = mailfw::plugin_descriptor<Instance>(
+        "sasl-gssapi", "0.2.0", "AUTH GSSAPI: SPNEGO (MS-SSEAN) and Kerberos (RFC 4752) over MIT krb5, both sides",
+        keys, sizeof keys / sizeof keys[0], mechs, 1);
+    p.client_mechs = client_mechs;
+    p.client_mech_count = 1;
+    return p;
+}
+constexpr mailfw_plugin descriptor = make_descriptor();
 
 }  // namespace
 

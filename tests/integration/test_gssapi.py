@@ -14,7 +14,9 @@ except ImportError:
     gssapi = None
 
 from krb5_realm import REALM, Realm, tools_missing
-from mailfw_harness import PLUGINS, MailfwServer, MailfwTestCase, b64
+from mailfw_harness import BUILD_DIR, PLUGINS, MailfwServer, MailfwTestCase, b64
+
+SASL_CLIENT = os.path.join(BUILD_DIR, "tests", "mailfw-test-sasl-client")
 
 GSSAPI = PLUGINS + ("sasl-gssapi", "limit-protocol-errors")
 
@@ -268,6 +270,84 @@ class ClientShapes(MailfwTestCase):
         c = self.session()
         self.assertReply(c.cmd("AUTH GSSAPI " + g.first()), 535, "5.7.8")
         self.assertReply(c.cmd("NOOP"), 250)
+
+
+@unittest.skipIf(tools_missing(), "Kerberos tools missing (the test command installs krb5-kdc, krb5-user)")
+class OurClientMechanism(MailfwTestCase):
+    """sasl-gssapi's client side (through the C ABI, mailfw-test-sasl-client)
+    against its server side: SPNEGO as MS-SSEAN 3.1.5.1 says, and raw Kerberos."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.realm = Realm(principals={"alice": "alice-krb-pw"})
+        if not cls.realm.kinit("alice"):
+            raise AssertionError("kinit alice failed: " + cls.realm.kdc_log())
+        cls.srv = MailfwServer(loads=GSSAPI, env=cls.realm.server_env(),
+                               extra_sections={"sasl-gssapi": {"keytab": cls.realm.keytab, "hostname": "localhost"}})
+        try:
+            cls.srv.start()
+        except Exception:
+            cls.srv.cleanup()
+            cls.realm.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        cls.srv.cleanup()
+        cls.realm.stop()
+        if rc != 0:
+            raise AssertionError("mailfwd did not exit 0 on SIGTERM: %s" % rc)
+
+    def setUp(self):
+        self.server = self.srv
+
+    def client(self, *extra, env=None):
+        return subprocess.run([SASL_CLIENT, "--plugin", "sasl-gssapi", "--mech", "GSSAPI", "--host", "localhost",
+                               "--port", str(self.srv.port), "--set", "server=false"] + list(extra),
+                              capture_output=True, text=True, timeout=60, env=env or self.realm.client_env())
+
+    def test_spnego_with_the_ticket_cache(self):
+        r = self.client()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("S: 235 2.7.0", r.stdout)
+        self.assertTrue(self.wait_for_log("GSSAPI: alice@%s authenticated with Kerberos (SPNEGO)" % REALM))
+
+    def test_raw_kerberos_with_the_layer_step(self):
+        r = self.client("--set", "client_mechanism=kerberos", "--authzid", "alice")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout.count("S: 334"), 2, "the server's token, then the layer offer:\n" + r.stdout)
+        self.assertTrue(self.wait_for_log("GSSAPI: alice@%s authenticated with Kerberos (Kerberos (RFC 4752))" % REALM))
+
+    def test_with_a_password_and_no_ticket(self):
+        env = self.realm.client_env()
+        env["KRB5CCNAME"] = "MEMORY:no-ticket"
+        r = self.client("--user", "alice", "--password", "alice-krb-pw", env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # A wrong password: SPNEGO finds no usable mechanism (the server refuses
+        # its empty offer); raw Kerberos says why before sending anything.
+        r = self.client("--user", "alice", "--password", "wrong", env=env)
+        self.assertEqual(r.returncode, 1)
+        self.assertNotIn("S: 235", r.stdout, "a client without credentials never authenticates")
+        r = self.client("--user", "alice", "--password", "wrong", "--set", "client_mechanism=kerberos", env=env)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("mechanism: ", r.stderr)
+        self.assertNotIn("C: AUTH", r.stdout)
+
+    def test_a_server_side_turned_off_is_not_offered(self):
+        srv = self.start_server(loads=GSSAPI, env=self.realm.server_env(),
+                                extra_sections={"sasl-gssapi": {"server": False}})
+        c = self.connect(srv)
+        r = c.ehlo()
+        self.assertNotIn("GSSAPI", r.keywords().get("AUTH", []))
+        self.assertReply(c.cmd("AUTH GSSAPI"), 504, "5.5.4")
+
+    def test_server_side_without_a_keytab_stops_start_up(self):
+        srv = self.make_server(loads=GSSAPI, env=self.realm.server_env(), extra_sections={"sasl-gssapi": {}})
+        r = srv.admin("user", "list")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("[sasl-gssapi] needs keytab = (the service key) to offer AUTH GSSAPI; set server = false",
+                      r.stderr)
 
 
 @unittest.skipIf(tools_missing() or gssapi is None, "Kerberos tools or python3-gssapi missing")

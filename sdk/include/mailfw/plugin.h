@@ -475,6 +475,11 @@ typedef struct mailfw_server_mech {
     int (*step)(void *state, const unsigned char *in, size_t in_len,
                 const unsigned char **out, size_t *out_len);
     void (*finish)(void *state); /* wipe secrets, free */
+    /* (1.2) Can the host offer this mechanism? MAILFW_OK, or anything else:
+     * not advertised, and AUTH with it gets 504 5.5.4 as an unknown one
+     * (e.g. a plugin loaded only for its client side). NULL: always. Called
+     * on network threads, often: answer at once. */
+    int (*available)(void *instance);
 } mailfw_server_mech;
 
 /* Client side: what the application knows about the login. */
@@ -490,7 +495,10 @@ typedef struct mailfw_client_params {
 /* The first step is called with in == NULL: a CLIENT_FIRST mechanism
  * returns CONTINUE with its initial response. Later steps get each decoded
  * server challenge (a "334 <MECH> supported" line arrives as an empty
- * challenge). OK means the client is satisfied with the exchange. */
+ * challenge). OK means the client is satisfied with the exchange (e.g. the
+ * server proved who it is). Every 334 gets exactly one answer: the `out`
+ * of the step that took it, possibly empty; the host accepts the server's
+ * 235 only once a step has returned OK. */
 typedef struct mailfw_client_mech {
     size_t struct_size;
     const char *name;

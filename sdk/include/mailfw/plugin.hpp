@@ -426,11 +426,19 @@ void* client_start(void* inst, const mailfw_client_params* p) noexcept {
 }  // namespace detail
 
 // Exchange is constructed as Exchange(Instance&, mailfw_session*).
+// When Instance has `bool server_available() const` (1.2), the host offers
+// the mechanism only while it answers true.
 template <class Instance, class Exchange>
 constexpr mailfw_server_mech server_mech(const char* name, uint32_t flags, size_t max_response = 0) {
-    return mailfw_server_mech{sizeof(mailfw_server_mech), name, flags, max_response,
-                              &detail::server_start<Instance, Exchange>, &detail::step,
-                              &detail::finish};
+    mailfw_server_mech m{sizeof(mailfw_server_mech), name, flags, max_response,
+                         &detail::server_start<Instance, Exchange>, &detail::step, &detail::finish, nullptr};
+    if constexpr (requires(const Instance& i) {
+                      { i.server_available() } -> std::convertible_to<bool>;
+                  })
+        m.available = [](void* i) noexcept -> int {
+            return static_cast<const Instance*>(i)->server_available() ? MAILFW_OK : MAILFW_UNAVAILABLE;
+        };
+    return m;
 }
 
 // Exchange is constructed as Exchange(Instance&, const mailfw_client_params&).
