@@ -54,13 +54,21 @@ class EmbeddedDefaults(MailfwTestCase):
         self.addCleanup(shutil.rmtree, self.dir, True)
 
     def start(self, args):
-        srv = EmbeddedServer(self.dir, args)
-        self.addCleanup(srv.stop)
-        port = int(args[args.index("--listen") + 1].rsplit(":", 1)[1])
+        args = list(args)
+        for attempt in range(5):
+            srv = EmbeddedServer(self.dir, args)
+            self.addCleanup(srv.stop)
+            port = int(args[args.index("--listen") + 1].rsplit(":", 1)[1])
+            deadline = time.monotonic() + 10
+            while not SAMPLE.search(srv.stdout()) and srv.proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            # A port picked free may be taken meanwhile by a test running in
+            # parallel (it then even accepts connections): pick another.
+            if srv.proc.poll() is not None and "Address already in use" in srv.stderr() and attempt < 4:
+                args[args.index("--listen") + 1] = "127.0.0.1:%d" % free_port()
+                continue
+            break
         wait_for_ports(srv.proc, [port], srv.stderr)
-        deadline = time.monotonic() + 5
-        while not SAMPLE.search(srv.stdout()) and time.monotonic() < deadline:
-            time.sleep(0.05)
         m = SAMPLE.search(srv.stdout())
         self.assertTrue(m, "no 'sample user: demo  password: ...' line on stdout:\n%s\nstderr:\n%s"
                         % (srv.stdout(), srv.stderr()))
