@@ -1,5 +1,6 @@
 #include "credential_store.hpp"
 
+#include "nt_hash.hpp"
 #include "password_hash.hpp"
 #include "user_name.hpp"
 
@@ -16,8 +17,12 @@ constexpr int64_t kDummyRefreshSeconds = 60;
 }
 
 CredentialStore::CredentialStore(const std::string& path, uint32_t iterations,
-                                 UserDatabase::Logger log)
-    : iterations_(iterations), dummy_iterations_(iterations), log_(log), db_(path, std::move(log)) {
+                                 UserDatabase::Logger log, bool keep_nt_hashes)
+    : iterations_(iterations),
+      dummy_iterations_(iterations),
+      log_(log),
+      db_(path, std::move(log)),
+      keep_nt_hashes_(keep_nt_hashes) {
     refresh_dummy_cost();
 }
 
@@ -51,6 +56,10 @@ int CredentialStore::verify(std::string_view user, std::string_view password) {
     switch (check_password(password, encoded)) {  // the slow part, outside the lock
         case HashCheck::Match:
             upgrade_hash(user, password, encoded);
+            if (keep_nt_hashes_) {  // a user set before ntlm_hashes was on gets one now
+                std::string nt;
+                if (db_.property(user, kNtHashProperty, nt) != MAILFW_OK || nt.empty()) store_nt_hash(user, password);
+            }
             return MAILFW_OK;
         case HashCheck::Mismatch:
             return MAILFW_DENIED;
@@ -102,9 +111,25 @@ int CredentialStore::user_set(int mode, std::string_view user, std::string_view 
     if (!valid_user_name(user) || password.empty()) return MAILFW_INVALID;
     if (mode != MAILFW_USER_CREATE && mode != MAILFW_USER_UPDATE) return MAILFW_INVALID;
     const std::string encoded = hash_password(password, iterations_);  // outside the lock
-    if (mode == MAILFW_USER_CREATE)
-        return db_.insert_user(user, encoded, static_cast<int64_t>(std::time(nullptr)));
-    return db_.update_password(user, encoded);
+    const int r = mode == MAILFW_USER_CREATE ? db_.insert_user(user, encoded, static_cast<int64_t>(std::time(nullptr)))
+                                             : db_.update_password(user, encoded);
+    if (r == MAILFW_OK) store_nt_hash(user, password);
+    return r;
+}
+
+void CredentialStore::store_nt_hash(std::string_view user, std::string_view password) {
+    std::string hex;
+    if (keep_nt_hashes_) {
+        auto h = nt_hash_hex(password);
+        if (h)
+            hex = std::move(*h);
+        else
+            log_(MAILFW_LOG_WARNING, "no NT hash for \"" + std::string(user) +
+                                         "\": the password is not UTF-8, or MD4 is missing (OpenSSL legacy provider)");
+    }
+    if (db_.set_property(user, kNtHashProperty, hex) != MAILFW_OK)
+        log_(MAILFW_LOG_WARNING, "could not store the NT hash of \"" + std::string(user) + "\"");
+    mailfw::wipe(hex);
 }
 
 int CredentialStore::user_delete(std::string_view user) {

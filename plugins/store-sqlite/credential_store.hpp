@@ -20,7 +20,10 @@ public:
     // `iterations`: PBKDF2 count for passwords set from now on, and for the
     // dummy derivation of unknown users. Throws std::runtime_error with the
     // operator-facing reason when the file cannot be used.
-    CredentialStore(const std::string& path, uint32_t iterations, UserDatabase::Logger log);
+    // `keep_nt_hashes`: also store each password's NT hash (nt_hash.hpp) for
+    // NTLM, when it is set and at a successful login that finds none.
+    CredentialStore(const std::string& path, uint32_t iterations, UserDatabase::Logger log,
+                    bool keep_nt_hashes = false);
 
     // The mailfw_store slots; each returns a mailfw_status. verify, lookup and
     // authorize answer NOT_FOUND for names that cannot exist; the
@@ -34,6 +37,7 @@ public:
     int user_list(mailfw_user_fn each, void* user_data);
 
     UserDatabase& database() noexcept { return db_; }
+    bool keeps_nt_hashes() const noexcept { return keep_nt_hashes_; }
 
     // The count an unknown user's dummy check uses: the one most stored
     // hashes have, so "no such user" costs what a real check costs even
@@ -43,12 +47,16 @@ public:
 
 private:
     void upgrade_hash(std::string_view user, std::string_view password, const std::string& encoded);
+    // The NT hash of the new password, or "" (none kept: an old one must not
+    // outlive a password change).
+    void store_nt_hash(std::string_view user, std::string_view password);
 
     uint32_t iterations_;
     std::atomic<uint32_t> dummy_iterations_;
     std::atomic<int64_t> dummy_refreshed_s_{0};
     UserDatabase::Logger log_;
     UserDatabase db_;
+    const bool keep_nt_hashes_;
 };
 
 }  // namespace mailfw::store_sqlite

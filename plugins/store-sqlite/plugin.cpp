@@ -35,7 +35,8 @@ struct Instance : mailfw::PluginInstance, CredentialStore {
     explicit Instance(mailfw::Host h)
         : PluginInstance(h),
           CredentialStore(configured_path(this->host()), configured_iterations(this->host()),
-                          [this](int level, std::string_view msg) { this->host().log(level, msg); }) {
+                          [this](int level, std::string_view msg) { this->host().log(level, msg); },
+                          this->host().config_number("ntlm_hashes").value_or(0) != 0) {
         if (const uint32_t n = configured_iterations(host()); n < owasp_floor)
             host().log(MAILFW_LOG_WARNING,
                        "pbkdf2_iterations = " + std::to_string(n) +
@@ -52,6 +53,9 @@ constexpr mailfw_config_key keys[] = {
     mailfw::config_key("pbkdf2_iterations", MAILFW_KEY_INT, "210000",
                        "PBKDF2-HMAC-SHA256 rounds for passwords set from now on (follow current "
                        "OWASP guidance); existing hashes keep their own count"),
+    mailfw::config_key("ntlm_hashes", MAILFW_KEY_BOOL, "false",
+                       "also keep each password's NT hash (MD4; a password equivalent for NTLM) for sasl-ntlm: "
+                       "set with the password, or at the next successful LOGIN/PLAIN login"),
 };
 
 constexpr mailfw_store store = mailfw::store_table<Instance>();

@@ -38,6 +38,8 @@ if(_all_built)
     ${MAILFW_PLUGIN_SRC_DIR}/store-sqlite/schema.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/store-sqlite/user_database.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/store-sqlite/credential_store.cpp
+    ${MAILFW_PLUGIN_SRC_DIR}/store-sqlite/nt_hash.cpp
+    ${MAILFW_PLUGIN_TEST_DIR}/nt_hash_test.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/deliver-maildir/maildir_name.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/deliver-maildir/maildir_writer.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/deliver-maildir/local_recipients.cpp)
@@ -47,6 +49,10 @@ if(_all_built)
     mailfw::sdk mailfw_parsers GTest::gtest_main OpenSSL::Crypto SQLite::SQLite3 Threads::Threads ${CMAKE_DL_LIBS})
   target_compile_definitions(mailfw-plugin-unit-tests PRIVATE
     MAILFW_TEST_PLUGIN_DIR="${MAILFW_PLUGIN_OUTPUT_DIR}")
+  if(MAILFW_PLUGIN_SASL_NTLM)
+    target_sources(mailfw-plugin-unit-tests PRIVATE ${MAILFW_PLUGIN_TEST_DIR}/ntlm_test.cpp
+      ${MAILFW_PLUGIN_SRC_DIR}/sasl-ntlm/ntlm_messages.cpp ${MAILFW_PLUGIN_SRC_DIR}/sasl-ntlm/ntlm_verify.cpp)
+  endif()
   if(MAILFW_PLUGIN_SASL_GSSAPI)  # its pure parsers (no GSS-API needed)
     target_sources(mailfw-plugin-unit-tests PRIVATE ${MAILFW_PLUGIN_TEST_DIR}/gssapi_parsers_test.cpp
       ${MAILFW_PLUGIN_SRC_DIR}/sasl-gssapi/token_kind.cpp ${MAILFW_PLUGIN_SRC_DIR}/sasl-gssapi/security_layer.cpp
@@ -60,7 +66,7 @@ if(_all_built)
 endif()
 
 # Each plugin's dynamic symbol table is exactly the one entry point.
-foreach(_plugin ${MAILFW_TESTED_PLUGINS} ${MAILFW_LIMIT_PLUGINS} sasl-gssapi)
+foreach(_plugin ${MAILFW_TESTED_PLUGINS} ${MAILFW_LIMIT_PLUGINS} sasl-gssapi sasl-ntlm)
   if(TARGET ${_plugin})
     add_test(NAME plugin.exports_one_symbol.${_plugin}
       COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM} -DPLUGIN=$<TARGET_FILE:${_plugin}>

@@ -137,6 +137,24 @@ public:
         if (!MAILFW_HAS_FIELD(&api_, mailfw_host_api, user_exists) || !api_.user_exists) return MAILFW_UNAVAILABLE;
         return api_.user_exists(s, user.data(), user.size());
     }
+    // A user's property from the stores (e.g. "ntlm-hash"); nullopt when no
+    // store has it (or it could not be read).
+    std::optional<std::string> lookup_property(mailfw_session* s, std::string_view user,
+                                               std::string_view property) const {
+        if (!api_.lookup_property) return std::nullopt;
+        std::string buf(256, '\0');
+        size_t len = 0;
+        int r = api_.lookup_property(s, user.data(), user.size(), property.data(), property.size(), buf.data(),
+                                     buf.size(), &len);
+        if (r == MAILFW_TOO_SMALL) {
+            buf.assign(len, '\0');
+            r = api_.lookup_property(s, user.data(), user.size(), property.data(), property.size(), buf.data(),
+                                     buf.size(), &len);
+        }
+        if (r != MAILFW_OK || len > buf.size()) return std::nullopt;
+        buf.resize(len);
+        return buf;
+    }
     int authorize(mailfw_session* s, std::string_view authcid, std::string_view authzid) const noexcept {
         if (!api_.authorize) return authcid == authzid ? MAILFW_OK : MAILFW_DENIED;
         return api_.authorize(s, authcid.data(), authcid.size(), authzid.data(), authzid.size());

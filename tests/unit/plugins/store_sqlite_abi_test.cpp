@@ -31,7 +31,11 @@ TEST(StoreSqliteAbi, DeclaresItsKeysAndSlots) {
     LoadedPlugin plugin("store-sqlite");
     const mailfw_plugin& d = plugin.descriptor();
     EXPECT_STREQ(d.name, "store-sqlite");
-    ASSERT_EQ(d.key_count, 2u);
+    ASSERT_EQ(d.key_count, 3u);
+    const mailfw_config_key* nt = find_key(d, "ntlm_hashes");
+    ASSERT_NE(nt, nullptr);
+    EXPECT_EQ(nt->type, static_cast<uint32_t>(MAILFW_KEY_BOOL));
+    EXPECT_STREQ(nt->default_value, "false") << "NT hashes are password equivalents: opt-in";
     const mailfw_config_key* path = find_key(d, "path");
     ASSERT_NE(path, nullptr);
     EXPECT_EQ(path->type, static_cast<uint32_t>(MAILFW_KEY_PATH));

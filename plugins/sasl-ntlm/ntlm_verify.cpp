@@ -1,0 +1,109 @@
+#include "ntlm_verify.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/provider.h>
+
+#include "ntlm_messages.hpp"
+
+namespace mailfw::sasl_ntlm {
+namespace {
+
+std::string hmac_md5(const void* key, size_t key_len, std::string_view data) {
+    unsigned char out[16];
+    unsigned int len = 0;
+    if (!HMAC(EVP_md5(), key, static_cast<int>(key_len), reinterpret_cast<const unsigned char*>(data.data()),
+              data.size(), out, &len) || len != 16)
+        return {};
+    return std::string(reinterpret_cast<char*>(out), 16);
+}
+
+// Single DES lives in OpenSSL 3's legacy provider: a private context.
+EVP_CIPHER* des_ecb() {
+    static EVP_CIPHER* cipher = [] {
+        OSSL_LIB_CTX* ctx = OSSL_LIB_CTX_new();
+        if (!ctx || !OSSL_PROVIDER_load(ctx, "legacy") || !OSSL_PROVIDER_load(ctx, "default"))
+            return static_cast<EVP_CIPHER*>(nullptr);
+        return EVP_CIPHER_fetch(ctx, "DES-ECB", nullptr);
+    }();
+    return cipher;
+}
+
+// DES of 8 octets with a 7-octet key spread over 8 (parity bits unused).
+bool des7(const uint8_t* key7, const uint8_t* in, uint8_t* out) {
+    uint8_t key[8] = {key7[0],
+                      static_cast<uint8_t>((key7[0] << 7) | (key7[1] >> 1)),
+                      static_cast<uint8_t>((key7[1] << 6) | (key7[2] >> 2)),
+                      static_cast<uint8_t>((key7[2] << 5) | (key7[3] >> 3)),
+                      static_cast<uint8_t>((key7[3] << 4) | (key7[4] >> 4)),
+                      static_cast<uint8_t>((key7[4] << 3) | (key7[5] >> 5)),
+                      static_cast<uint8_t>((key7[5] << 2) | (key7[6] >> 6)),
+                      static_cast<uint8_t>(key7[6] << 1)};
+    EVP_CIPHER* c = des_ecb();
+    if (!c) return false;
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    int n = 0, m = 0;
+    const bool ok = ctx && EVP_EncryptInit_ex(ctx, c, nullptr, key, nullptr) == 1 &&
+                    EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 && EVP_EncryptUpdate(ctx, out, &n, in, 8) == 1 &&
+                    EVP_EncryptFinal_ex(ctx, out + n, &m) == 1 && n + m == 8;
+    EVP_CIPHER_CTX_free(ctx);
+    OPENSSL_cleanse(key, sizeof key);
+    return ok;
+}
+
+// DESL (MS-NLMP 6): the 16-octet hash padded to 21, three DES blocks.
+bool desl(const NtHash& hash, const uint8_t* data8, uint8_t out[24]) {
+    uint8_t k[21] = {};
+    std::copy(hash.begin(), hash.end(), k);
+    const bool ok = des7(k, data8, out) && des7(k + 7, data8, out + 8) && des7(k + 14, data8, out + 16);
+    OPENSSL_cleanse(k, sizeof k);
+    return ok;
+}
+
+bool equal(std::string_view a, const uint8_t* b, size_t n) {
+    return a.size() == n && CRYPTO_memcmp(a.data(), b, n) == 0;
+}
+
+}  // namespace
+
+const char* response_version(std::string_view nt) {
+    if (nt.size() == 24) return "NTLMv1";
+    if (nt.size() > 24) return "NTLMv2";
+    return "malformed";
+}
+
+Verdict verify_response(const NtHash& hash, const Challenge& server_challenge, std::string_view user16_upper,
+                        std::string_view domain16, std::string_view lm, std::string_view nt, uint32_t flags,
+                        bool allow_v1) {
+    const std::string_view challenge(reinterpret_cast<const char*>(server_challenge.data()), 8);
+    if (nt.size() > 24) {  // NTLMv2: NTProofStr (16) + the client's blob
+        const std::string key = hmac_md5(hash.data(), hash.size(), std::string(user16_upper) + std::string(domain16));
+        if (key.empty()) return Verdict::unavailable;
+        const std::string blob(nt.substr(16));
+        const std::string proof = hmac_md5(key.data(), key.size(), std::string(challenge) + blob);
+        if (proof.empty()) return Verdict::unavailable;
+        return equal(nt.substr(0, 16), reinterpret_cast<const uint8_t*>(proof.data()), 16) ? Verdict::match
+                                                                                           : Verdict::mismatch;
+    }
+    if (nt.size() != 24) return Verdict::malformed;
+    if (!allow_v1) return Verdict::v1_refused;
+    uint8_t data[8];
+    if ((flags & flag::extended_session_security) && lm.size() == 24) {
+        // NTLM2 session response: the first 8 octets of MD5(server + client challenge).
+        unsigned char md[16];
+        unsigned int len = 0;
+        const std::string both = std::string(challenge) + std::string(lm.substr(0, 8));
+        if (EVP_Digest(both.data(), both.size(), md, &len, EVP_md5(), nullptr) != 1) return Verdict::unavailable;
+        std::copy(md, md + 8, data);
+    } else {
+        std::copy(server_challenge.begin(), server_challenge.end(), data);
+    }
+    uint8_t expect[24];
+    if (!desl(hash, data, expect)) return Verdict::unavailable;
+    const bool ok = equal(nt, expect, 24);
+    OPENSSL_cleanse(expect, sizeof expect);
+    return ok ? Verdict::match : Verdict::mismatch;
+}
+
+}  // namespace mailfw::sasl_ntlm

@@ -1,0 +1,27 @@
+// Checks an NTLM response against the NT hash the store keeps (MS-NLMP
+// 3.3.1, 3.3.2): NTLMv2 always; NTLMv1 (with or without extended session
+// security) only when allowed, since it is weak (swaks' Authen::NTLM sends
+// nothing else). Constant-time comparisons; no secret leaves.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mailfw::sasl_ntlm {
+
+using NtHash = std::array<uint8_t, 16>;
+using Challenge = std::array<uint8_t, 8>;
+
+enum class Verdict { match, mismatch, v1_refused, malformed, unavailable };
+
+// `user16_upper` and `domain16`: the names as the client sent them, in
+// UTF-16LE (the user upper-cased), as NTOWFv2 takes them.
+Verdict verify_response(const NtHash& hash, const Challenge& server_challenge, std::string_view user16_upper,
+                        std::string_view domain16, std::string_view lm_response, std::string_view nt_response,
+                        uint32_t flags, bool allow_v1);
+
+// Which version a response is, for the log.
+const char* response_version(std::string_view nt_response);
+
+}  // namespace mailfw::sasl_ntlm

@@ -1,0 +1,63 @@
+// sasl-ntlm: AUTH NTLM on the server (MS-SMTPNTLM), against the NT hashes
+// the credential stores keep. See ntlm_exchange.hpp.
+#include <mailfw/plugin.hpp>
+
+#include <cctype>
+#include <string>
+
+#include "ntlm_exchange.hpp"
+
+namespace {
+
+using mailfw::sasl_ntlm::NtlmExchange;
+using mailfw::sasl_ntlm::NtlmSettings;
+
+constexpr mailfw_config_key keys[] = {
+    mailfw::config_key("domain", MAILFW_KEY_STRING, nullptr,
+                       "the NetBIOS domain the server names in its CHALLENGE (default: the second label of [server] "
+                       "hostname, upper-cased: mx.example.org -> EXAMPLE)"),
+    mailfw::config_key("allow_ntlmv1", MAILFW_KEY_BOOL, "false",
+                       "also accept NTLMv1 responses (weak; swaks' Authen::NTLM sends nothing else)"),
+};
+
+std::string upper(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
+struct Instance : mailfw::PluginInstance {
+    explicit Instance(mailfw::Host h) : PluginInstance(h) {
+        const std::string host(mailfw::view(h.server_info().hostname));
+        const size_t dot = host.find('.');
+        settings.dns_computer = host;
+        settings.dns_domain = dot == std::string::npos ? host : host.substr(dot + 1);
+        settings.netbios_computer = upper(host.substr(0, dot)).substr(0, 15);
+        const std::string first = settings.dns_domain.substr(0, settings.dns_domain.find('.'));
+        settings.netbios_domain = upper(h.config_string("domain").value_or(first)).substr(0, 15);
+        settings.allow_v1 = h.config_number("allow_ntlmv1").value_or(0) != 0;
+        if (settings.allow_v1) h.log(MAILFW_LOG_WARNING, "NTLMv1 responses are accepted (allow_ntlmv1): they are weak");
+    }
+    NtlmSettings settings;
+};
+
+class Exchange final : public mailfw::ServerExchange {
+public:
+    Exchange(Instance& instance, mailfw_session* session) : ntlm_(instance.host(), session, instance.settings) {}
+    int step(const unsigned char* in, size_t len, std::string& out) override { return ntlm_.step(in, len, out); }
+
+private:
+    NtlmExchange ntlm_;
+};
+
+// No reusable password crosses the wire (but NTLM is weak: offer it over TLS
+// where you can). Exchange answers "AUTH NTLM" with "334 NTLM supported".
+constexpr mailfw_server_mech mechs[] = {mailfw::server_mech<Instance, Exchange>(
+    "NTLM", MAILFW_MECH_CLIENT_FIRST | MAILFW_MECH_RELAXED_CHALLENGE, 16 * 1024)};
+
+constexpr mailfw_plugin descriptor = mailfw::plugin_descriptor<Instance>(
+    "sasl-ntlm", "0.1.0", "AUTH NTLM (MS-SMTPNTLM), server side, against the stores' NT hashes", keys,
+    sizeof keys / sizeof keys[0], mechs, 1);
+
+}  // namespace
+
+MAILFW_PLUGIN(descriptor)
