@@ -3,6 +3,7 @@
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 
+#include "gss_buffer.hpp"
 #include "gss_status.hpp"
 #include "security_layer.hpp"
 
@@ -10,17 +11,6 @@ namespace mailfw::sasl_gssapi {
 namespace {
 
 gss_OID_desc kSpnegoOid{6, const_cast<char*>("\x2b\x06\x01\x05\x05\x02")};
-
-struct Buffer {
-    gss_buffer_desc b = GSS_C_EMPTY_BUFFER;
-    ~Buffer() {
-        OM_uint32 minor = 0;
-        gss_release_buffer(&minor, &b);
-    }
-    std::string text() const { return std::string(static_cast<const char*>(b.value), b.length); }
-};
-
-gss_buffer_desc input(std::string_view s) { return gss_buffer_desc{s.size(), const_cast<char*>(s.data())}; }
 
 }  // namespace
 
@@ -67,16 +57,16 @@ int GssapiClient::step(const unsigned char* in, size_t len, std::string& out) {
 
 int GssapiClient::start(std::string& out) {
     OM_uint32 minor = 0;
-    gss_buffer_desc name = input(target_);
+    gss_buffer_desc name = gss_input(target_);
     OM_uint32 major = gss_import_name(&minor, &name, GSS_C_NT_HOSTBASED_SERVICE, &target_name_);
     if (GSS_ERROR(major)) return fail("target " + target_ + ": " + gss_status_text(major, minor), out);
     if (!password_.empty()) {
         gss_name_t user = GSS_C_NO_NAME;
-        gss_buffer_desc user_text = input(user_);
+        gss_buffer_desc user_text = gss_input(user_);
         major = gss_import_name(&minor, &user_text, GSS_C_NT_USER_NAME, &user);
         if (GSS_ERROR(major)) return fail("user name: " + gss_status_text(major, minor), out);
         gss_OID_set_desc mechs{1, spnego_ ? &kSpnegoOid : gss_mech_krb5};
-        gss_buffer_desc pw = input(password_);
+        gss_buffer_desc pw = gss_input(password_);
         OM_uint32 cred_minor = 0;
         major = gss_acquire_cred_with_password(&cred_minor, user, &pw, GSS_C_INDEFINITE, &mechs, GSS_C_INITIATE,
                                                &cred_, nullptr, nullptr);
@@ -90,8 +80,8 @@ int GssapiClient::start(std::string& out) {
 }
 
 int GssapiClient::initiate(std::string_view token, std::string& out) {
-    gss_buffer_desc in = input(token);
-    Buffer reply;
+    gss_buffer_desc in = gss_input(token);
+    GssBuffer reply;
     OM_uint32 minor = 0, flags = 0;
     const gss_OID mech = spnego_ ? &kSpnegoOid : gss_mech_krb5;
     const OM_uint32 major =
@@ -109,8 +99,8 @@ int GssapiClient::initiate(std::string_view token, std::string& out) {
 }
 
 int GssapiClient::answer_offer(std::string_view wrapped, std::string& out) {
-    gss_buffer_desc in = input(wrapped);
-    Buffer offer;
+    gss_buffer_desc in = gss_input(wrapped);
+    GssBuffer offer;
     OM_uint32 minor = 0;
     OM_uint32 major = gss_unwrap(&minor, context_, &in, &offer.b, nullptr, nullptr);
     if (GSS_ERROR(major)) return fail("unwrap of the layer offer: " + gss_status_text(major, minor), out);
@@ -118,8 +108,8 @@ int GssapiClient::answer_offer(std::string_view wrapped, std::string& out) {
     if (o.size() != 4 || !(static_cast<unsigned char>(o[0]) & kNoSecurityLayer))
         return fail("the server does not offer \"no security layer\"", out);
     const std::string answer = layer_offer() + authzid_;  // 01 00 00 00 [authzid]: no layer, no buffer
-    gss_buffer_desc clear = input(answer);
-    Buffer reply;
+    gss_buffer_desc clear = gss_input(answer);
+    GssBuffer reply;
     major = gss_wrap(&minor, context_, 0, GSS_C_QOP_DEFAULT, &clear, nullptr, &reply.b);
     if (GSS_ERROR(major)) return fail("wrap of the layer answer: " + gss_status_text(major, minor), out);
     out = reply.text();

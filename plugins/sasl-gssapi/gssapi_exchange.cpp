@@ -3,26 +3,12 @@
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 
+#include "gss_buffer.hpp"
 #include "gss_status.hpp"
 #include "principal_name.hpp"
 #include "security_layer.hpp"
 
 namespace mailfw::sasl_gssapi {
-namespace {
-
-// Owns a buffer the library filled.
-struct Buffer {
-    gss_buffer_desc b = GSS_C_EMPTY_BUFFER;
-    ~Buffer() {
-        OM_uint32 minor = 0;
-        gss_release_buffer(&minor, &b);
-    }
-    std::string text() const { return std::string(static_cast<const char*>(b.value), b.length); }
-};
-
-gss_buffer_desc input(std::string_view s) { return gss_buffer_desc{s.size(), const_cast<char*>(s.data())}; }
-
-}  // namespace
 
 GssapiExchange::GssapiExchange(const Host& host, mailfw_session* session, const GssapiSettings& settings)
     : host_(host), session_(session), settings_(settings) {}
@@ -64,8 +50,8 @@ int GssapiExchange::accept(std::string_view token, std::string& out) {
         kind_ = initial_token_kind(token);
         if (kind_ == TokenKind::other) return fail("not a SPNEGO or Kerberos initial token", out);
     }
-    gss_buffer_desc in = input(token);
-    Buffer reply;
+    gss_buffer_desc in = gss_input(token);
+    GssBuffer reply;
     gss_name_t source = GSS_C_NO_NAME;
     OM_uint32 minor = 0, flags = 0;
     const OM_uint32 major = gss_accept_sec_context(&minor, &context_, settings_.credentials, &in,
@@ -96,7 +82,7 @@ int GssapiExchange::accept(std::string_view token, std::string& out) {
 }
 
 std::string GssapiExchange::identify(gss_name_t source) {
-    Buffer display;
+    GssBuffer display;
     OM_uint32 minor = 0;
     const OM_uint32 major = gss_display_name(&minor, source, &display.b, nullptr);
     if (GSS_ERROR(major)) return "display_name: " + gss_status_text(major, minor);
@@ -107,7 +93,7 @@ std::string GssapiExchange::identify(gss_name_t source) {
         case UserName::short_name: user_ = p.name; break;
         case UserName::principal: user_ = principal_; break;
         case UserName::localname: {
-            Buffer local;
+            GssBuffer local;
             OM_uint32 local_minor = 0;
             const OM_uint32 local_major = gss_localname(&local_minor, source, mech_, &local.b);
             if (GSS_ERROR(local_major))
@@ -123,8 +109,8 @@ std::string GssapiExchange::identify(gss_name_t source) {
 int GssapiExchange::offer_layer(std::string& out) {
     // Wrapped with integrity only: no confidentiality layer is offered.
     const std::string offer = layer_offer();
-    gss_buffer_desc clear = input(offer);
-    Buffer wrapped;
+    gss_buffer_desc clear = gss_input(offer);
+    GssBuffer wrapped;
     OM_uint32 minor = 0;
     const OM_uint32 major = gss_wrap(&minor, context_, 0, GSS_C_QOP_DEFAULT, &clear, nullptr, &wrapped.b);
     if (GSS_ERROR(major)) return fail("wrap: " + gss_status_text(major, minor, mech_), out);
@@ -134,8 +120,8 @@ int GssapiExchange::offer_layer(std::string& out) {
 }
 
 int GssapiExchange::finish_layer(std::string_view wrapped, std::string& out) {
-    gss_buffer_desc in = input(wrapped);
-    Buffer clear;
+    gss_buffer_desc in = gss_input(wrapped);
+    GssBuffer clear;
     OM_uint32 minor = 0;
     int conf = 0;
     const OM_uint32 major = gss_unwrap(&minor, context_, &in, &clear.b, &conf, nullptr);

@@ -21,34 +21,55 @@ SASL_CLIENT = os.path.join(BUILD_DIR, "tests", "mailfw-test-sasl-client")
 GSSAPI = PLUGINS + ("sasl-gssapi", "limit-protocol-errors")
 
 
-@unittest.skipIf(tools_missing(), "Kerberos tools missing (the test command installs krb5-kdc, krb5-user)")
-class Gssapi(MailfwTestCase):
+class RealmAndServer(MailfwTestCase):
+    """A realm with alice holding a ticket and, unless `server_kwargs` is
+    None, one mailfwd with sasl-gssapi for the whole class."""
+    principals = {"alice": "alice-krb-pw"}
+    initiator_env = False  # this process is a GSS-API client too (python3-gssapi)
+    server_kwargs = {}
+
     @classmethod
     def setUpClass(cls):
-        cls.realm = Realm(principals={"alice": "alice-krb-pw", "bob": "bob-krb-pw"})
-        if not cls.realm.kinit("alice"):
-            raise AssertionError("kinit alice failed: " + cls.realm.kdc_log())
-        cls.srv = MailfwServer(loads=GSSAPI, env=cls.realm.server_env(),
-                               listeners={"test": {}, "relaxed": {"relaxed_auth": True}},
-                               extra_sections={"sasl-gssapi": {"keytab": cls.realm.keytab, "hostname": "localhost"}})
+        cls.realm = Realm(principals=cls.principals)
+        if cls.initiator_env:
+            os.environ.update(cls.realm.env())
+        cls.srv = None
         try:
-            cls.srv.start()
+            if not cls.realm.kinit("alice"):
+                raise AssertionError("kinit alice failed: " + cls.realm.kdc_log())
+            if cls.server_kwargs is not None:
+                kw = dict(cls.server_kwargs)
+                kw.setdefault("loads", GSSAPI)
+                kw["extra_sections"] = {"sasl-gssapi": {"keytab": cls.realm.keytab, "hostname": "localhost"}}
+                cls.srv = MailfwServer(env=cls.realm.server_env(), **kw)
+                cls.srv.start()
         except Exception:
-            cls.srv.cleanup()
+            if cls.srv:
+                cls.srv.cleanup()
             cls.realm.stop()
             raise
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.srv.stop()
-        log = cls.srv.read_log()
-        cls.srv.cleanup()
+        rc = 0
+        log = ""
+        if cls.srv:
+            rc = cls.srv.stop()
+            log = cls.srv.read_log()
+            cls.srv.cleanup()
         cls.realm.stop()
         if rc != 0:
             raise AssertionError("mailfwd did not exit 0 on SIGTERM: %s\n%s" % (rc, log[-3000:]))
 
     def setUp(self):
-        self.server = self.srv
+        if self.srv:
+            self.server = self.srv
+
+
+@unittest.skipIf(tools_missing(), "Kerberos tools missing (the test command installs krb5-kdc, krb5-user)")
+class Gssapi(RealmAndServer):
+    principals = {"alice": "alice-krb-pw", "bob": "bob-krb-pw"}
+    server_kwargs = dict(listeners={"test": {}, "relaxed": {"relaxed_auth": True}})
 
     def session(self):
         c = self.connect()
@@ -157,34 +178,10 @@ class ScriptedClient:
 
 @unittest.skipIf(tools_missing() or gssapi is None, "Kerberos tools or python3-gssapi missing (the test command "
                  "installs them)")
-class ClientShapes(MailfwTestCase):
+class ClientShapes(RealmAndServer):
     """The byte shapes of real clients, over a real socket, with real tickets."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.realm = Realm(principals={"alice": "alice-krb-pw"})
-        os.environ.update(cls.realm.env())  # for this process's GSS-API initiator
-        if not cls.realm.kinit("alice"):
-            raise AssertionError("kinit alice failed: " + cls.realm.kdc_log())
-        cls.srv = MailfwServer(loads=GSSAPI, env=cls.realm.server_env(), users={"carol": "carol-pw"},
-                               extra_sections={"sasl-gssapi": {"keytab": cls.realm.keytab, "hostname": "localhost"}})
-        try:
-            cls.srv.start()
-        except Exception:
-            cls.srv.cleanup()
-            cls.realm.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.srv.stop()
-        cls.srv.cleanup()
-        cls.realm.stop()
-        if rc != 0:
-            raise AssertionError("mailfwd did not exit 0 on SIGTERM: %s" % rc)
-
-    def setUp(self):
-        self.server = self.srv
+    initiator_env = True
+    server_kwargs = dict(users={"carol": "carol-pw"})
 
     def session(self):
         c = self.connect()
@@ -273,34 +270,9 @@ class ClientShapes(MailfwTestCase):
 
 
 @unittest.skipIf(tools_missing(), "Kerberos tools missing (the test command installs krb5-kdc, krb5-user)")
-class OurClientMechanism(MailfwTestCase):
+class OurClientMechanism(RealmAndServer):
     """sasl-gssapi's client side (through the C ABI, mailfw-test-sasl-client)
     against its server side: SPNEGO as MS-SSEAN 3.1.5.1 says, and raw Kerberos."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.realm = Realm(principals={"alice": "alice-krb-pw"})
-        if not cls.realm.kinit("alice"):
-            raise AssertionError("kinit alice failed: " + cls.realm.kdc_log())
-        cls.srv = MailfwServer(loads=GSSAPI, env=cls.realm.server_env(),
-                               extra_sections={"sasl-gssapi": {"keytab": cls.realm.keytab, "hostname": "localhost"}})
-        try:
-            cls.srv.start()
-        except Exception:
-            cls.srv.cleanup()
-            cls.realm.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        rc = cls.srv.stop()
-        cls.srv.cleanup()
-        cls.realm.stop()
-        if rc != 0:
-            raise AssertionError("mailfwd did not exit 0 on SIGTERM: %s" % rc)
-
-    def setUp(self):
-        self.server = self.srv
 
     def client(self, *extra, env=None):
         return subprocess.run([SASL_CLIENT, "--plugin", "sasl-gssapi", "--mech", "GSSAPI", "--host", "localhost",
@@ -351,19 +323,10 @@ class OurClientMechanism(MailfwTestCase):
 
 
 @unittest.skipIf(tools_missing() or gssapi is None, "Kerberos tools or python3-gssapi missing")
-class PrincipalToUser(MailfwTestCase):
+class PrincipalToUser(RealmAndServer):
     """realms and user_name: who a principal is once it has authenticated."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.realm = Realm(principals={"alice": "alice-krb-pw"})
-        os.environ.update(cls.realm.env())
-        if not cls.realm.kinit("alice"):
-            raise AssertionError("kinit alice failed: " + cls.realm.kdc_log())
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.realm.stop()
+    initiator_env = True
+    server_kwargs = None  # each test starts its own
 
     def login(self, **section):
         section.update({"keytab": self.realm.keytab, "hostname": "localhost"})
