@@ -10,7 +10,9 @@ import unittest
 from mailfw_harness import PLUGINS, MailfwTestCase, SharedServerTestCase
 
 NTLM = PLUGINS + ("sasl-ntlm", "limit-protocol-errors")
-HAVE_NTLM_PERL = os.path.exists("/usr/share/perl5/Authen/NTLM.pm")
+# swaks needs Authen::NTLM (libauthen-ntlm-perl, installed by the test command;
+# in CI a missing one fails instead of skipping).
+HAVE_NTLM_PERL = os.path.exists("/usr/share/perl5/Authen/NTLM.pm") or bool(os.environ.get("CI"))
 
 
 class Ntlm(SharedServerTestCase):
