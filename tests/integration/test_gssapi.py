@@ -6,6 +6,7 @@ them), and the start-up refusals of a bad keytab."""
 import base64
 import os
 import subprocess
+import time
 import unittest
 
 try:  # the scripted clients below (python3-gssapi, installed by the test command)
@@ -267,6 +268,20 @@ class ClientShapes(RealmAndServer):
         self.assertReply(r, 334)
         g2.answer(r)
         self.assertReply(c.cmd(""), 235, "2.7.0")
+
+    def test_an_expired_ticket_is_refused(self):
+        short = "FILE:" + os.path.join(self.realm.dir, "short-cc")
+        self.assertTrue(self.realm.kinit("alice", ccache=short, lifetime="2s"))
+        os.environ["KRB5CCNAME"] = short
+        try:
+            token = ScriptedClient(KERBEROS).first()  # made while the ticket is valid
+        finally:
+            os.environ["KRB5CCNAME"] = self.realm.ccache
+        time.sleep(3.5)  # the realm's clockskew is 1 s
+        c = self.session()
+        self.assertReply(c.cmd("AUTH GSSAPI " + token), 535, "5.7.8")
+        self.assertTrue(self.wait_for_log("expired"), self.srv.read_log()[-1500:])
+        self.assertReply(c.cmd("NOOP"), 250)
 
     def test_a_ticket_for_another_service_is_refused(self):
         self.realm.kadmin("addprinc -randkey imap/localhost@%s" % REALM)
