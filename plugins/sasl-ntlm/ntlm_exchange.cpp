@@ -92,7 +92,7 @@ int NtlmExchange::authenticate(std::string_view message, std::string& out) {
     if (!known) RAND_bytes(hash.data(), static_cast<int>(hash.size()));
     const Verdict v = verify_response(hash, server_challenge_, field_utf16(a->user, a->unicode(), true),
                                       field_utf16(a->domain, a->unicode(), false), a->lm_response, a->nt_response,
-                                      a->flags, settings_.allow_v1);
+                                      a->flags, settings_.allow_v1 ? settings_.crypto->des_ecb() : nullptr);
     wipe(hash.data(), hash.size());
     const std::string who = printable(*user, 100);
     switch (v) {
@@ -104,6 +104,7 @@ int NtlmExchange::authenticate(std::string_view message, std::string& out) {
             host_.set_auth_identity(session_, *user, "NTLM");
             return MAILFW_SASL_OK;
         case Verdict::v1_refused:
+            if (settings_.allow_v1) return fail("NTLM crypto unavailable (no DES: OpenSSL legacy provider?)", out);
             return fail(who + ": NTLMv1 response refused (set allow_ntlmv1 = true in [sasl-ntlm] for such clients)",
                         out);
         case Verdict::malformed:

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "legacy_crypto.hpp"
 #include "ntlm_verify.hpp"
 
 namespace mailfw::sasl_ntlm {
@@ -15,6 +16,7 @@ namespace mailfw::sasl_ntlm {
 struct NtlmSettings {
     std::string netbios_domain, netbios_computer, dns_domain, dns_computer;
     bool allow_v1 = false;
+    const plugin_common::LegacyCrypto* crypto = nullptr;  // the instance's
 };
 
 class NtlmExchange final : public ServerExchange {

@@ -112,6 +112,65 @@ std::optional<Authenticate> parse_authenticate(std::string_view m) {
     return a;
 }
 
+std::string build_negotiate() {
+    const uint32_t flags = flag::unicode | flag::oem | flag::request_target | flag::ntlm | flag::always_sign |
+                           flag::extended_session_security | flag::target_info | flag::n128;
+    std::string m(kSignature, 8);
+    put32(m, 1);
+    put32(m, flags);
+    m.append(16, '\0');  // no domain, no workstation
+    return m;
+}
+
+std::optional<Challenge2> parse_challenge(std::string_view m) {
+    // Through TargetInfoFields: 8 + 4 + 8 + 4 + 8 + 8 + 8 = 48 octets.
+    if (m.size() < 48 || !has_header(m, 2)) return std::nullopt;
+    Challenge2 c;
+    if (!payload_field(m, 12)) return std::nullopt;  // the target name must lie inside too
+    c.flags = u32(m, 20);
+    for (size_t i = 0; i < 8; ++i) c.server_challenge[i] = static_cast<uint8_t>(m[24 + i]);
+    auto info = payload_field(m, 40);
+    if (!info) return std::nullopt;
+    c.target_info = std::move(*info);
+    // Walk the AV pairs for the timestamp; they must end in MsvAvEOL.
+    size_t at = 0;
+    const std::string_view av(c.target_info);
+    bool eol = c.target_info.empty();
+    while (at + 4 <= av.size()) {
+        const uint16_t id = u16(av, at), len = u16(av, at + 2);
+        if (len > av.size() - at - 4) return std::nullopt;
+        if (id == 0) {
+            eol = true;
+            break;
+        }
+        if (id == 7 && len == 8) {
+            c.has_timestamp = true;
+            c.timestamp = static_cast<uint64_t>(u32(av, at + 4)) | (static_cast<uint64_t>(u32(av, at + 8)) << 32);
+        }
+        at += 4 + len;
+    }
+    if (!eol) return std::nullopt;
+    return c;
+}
+
+std::string build_authenticate(uint32_t flags, std::string_view lm, std::string_view nt, std::string_view domain16,
+                               std::string_view user16, std::string_view workstation16) {
+    constexpr uint32_t kPayload = 64;
+    std::string m(kSignature, 8);
+    put32(m, 3);
+    uint32_t offset = kPayload;
+    std::string payload;
+    for (std::string_view part : {lm, nt, domain16, user16, workstation16, std::string_view()}) {
+        put16(m, static_cast<uint16_t>(part.size()));
+        put16(m, static_cast<uint16_t>(part.size()));
+        put32(m, offset);
+        payload.append(part);
+        offset += static_cast<uint32_t>(part.size());
+    }
+    put32(m, flags & ~flag::version);  // no Version field follows
+    return m + payload;
+}
+
 std::optional<std::string> field_text(std::string_view raw, bool unicode) {
     std::string out;
     auto utf8 = [&out](uint32_t cp) {

@@ -56,6 +56,22 @@ struct Authenticate {
 };
 std::optional<Authenticate> parse_authenticate(std::string_view message);
 
+// The client's side (sasl-ntlm's client mechanism).
+// NEGOTIATE: Unicode, NTLM, extended session security, target info, 128-bit.
+std::string build_negotiate();
+struct Challenge2 {
+    uint32_t flags = 0;
+    std::array<uint8_t, 8> server_challenge{};
+    std::string target_info;  // the AV pairs as sent (copied into the NTLMv2 blob)
+    bool has_timestamp = false;
+    uint64_t timestamp = 0;   // MsvAvTimestamp, when there
+};
+// nullopt for anything but a well-formed CHALLENGE (fields inside the message).
+std::optional<Challenge2> parse_challenge(std::string_view message);
+// AUTHENTICATE with the given responses and names (UTF-16LE), no session key.
+std::string build_authenticate(uint32_t flags, std::string_view lm, std::string_view nt, std::string_view domain16,
+                               std::string_view user16, std::string_view workstation16);
+
 // Text of a name field as UTF-8 (UTF-16LE decoded, OEM taken as Latin-1);
 // nullopt for malformed UTF-16 (a lone surrogate, an odd length).
 std::optional<std::string> field_text(std::string_view raw, bool unicode);

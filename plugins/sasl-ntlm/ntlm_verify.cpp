@@ -3,7 +3,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/provider.h>
 
 #include "ntlm_messages.hpp"
 
@@ -19,19 +18,8 @@ std::string hmac_md5(const void* key, size_t key_len, std::string_view data) {
     return std::string(reinterpret_cast<char*>(out), 16);
 }
 
-// Single DES lives in OpenSSL 3's legacy provider: a private context.
-EVP_CIPHER* des_ecb() {
-    static EVP_CIPHER* cipher = [] {
-        OSSL_LIB_CTX* ctx = OSSL_LIB_CTX_new();
-        if (!ctx || !OSSL_PROVIDER_load(ctx, "legacy") || !OSSL_PROVIDER_load(ctx, "default"))
-            return static_cast<EVP_CIPHER*>(nullptr);
-        return EVP_CIPHER_fetch(ctx, "DES-ECB", nullptr);
-    }();
-    return cipher;
-}
-
 // DES of 8 octets with a 7-octet key spread over 8 (parity bits unused).
-bool des7(const uint8_t* key7, const uint8_t* in, uint8_t* out) {
+bool des7(const EVP_CIPHER* c, const uint8_t* key7, const uint8_t* in, uint8_t* out) {
     uint8_t key[8] = {key7[0],
                       static_cast<uint8_t>((key7[0] << 7) | (key7[1] >> 1)),
                       static_cast<uint8_t>((key7[1] << 6) | (key7[2] >> 2)),
@@ -40,7 +28,6 @@ bool des7(const uint8_t* key7, const uint8_t* in, uint8_t* out) {
                       static_cast<uint8_t>((key7[4] << 3) | (key7[5] >> 5)),
                       static_cast<uint8_t>((key7[5] << 2) | (key7[6] >> 6)),
                       static_cast<uint8_t>(key7[6] << 1)};
-    EVP_CIPHER* c = des_ecb();
     if (!c) return false;
     EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
     int n = 0, m = 0;
@@ -53,10 +40,10 @@ bool des7(const uint8_t* key7, const uint8_t* in, uint8_t* out) {
 }
 
 // DESL (MS-NLMP 6): the 16-octet hash padded to 21, three DES blocks.
-bool desl(const NtHash& hash, const uint8_t* data8, uint8_t out[24]) {
+bool desl(const EVP_CIPHER* c, const NtHash& hash, const uint8_t* data8, uint8_t out[24]) {
     uint8_t k[21] = {};
     std::copy(hash.begin(), hash.end(), k);
-    const bool ok = des7(k, data8, out) && des7(k + 7, data8, out + 8) && des7(k + 14, data8, out + 16);
+    const bool ok = des7(c, k, data8, out) && des7(c, k + 7, data8, out + 8) && des7(c, k + 14, data8, out + 16);
     OPENSSL_cleanse(k, sizeof k);
     return ok;
 }
@@ -67,6 +54,22 @@ bool equal(std::string_view a, const uint8_t* b, size_t n) {
 
 }  // namespace
 
+std::string ntlmv2_response(const NtHash& hash, const Challenge& server_challenge, std::string_view user16_upper,
+                            std::string_view domain16, std::string_view target_info, const Challenge& client_challenge,
+                            uint64_t filetime) {
+    std::string blob("\x01\x01\x00\x00\x00\x00\x00\x00", 8);  // RespType, HiRespType, reserved
+    for (int i = 0; i < 8; ++i) blob.push_back(static_cast<char>((filetime >> (8 * i)) & 0xff));
+    blob.append(reinterpret_cast<const char*>(client_challenge.data()), 8);
+    blob.append(4, '\0');
+    blob.append(target_info);
+    blob.append(4, '\0');
+    const std::string key = hmac_md5(hash.data(), hash.size(), std::string(user16_upper) + std::string(domain16));
+    if (key.empty()) return {};
+    const std::string proof =
+        hmac_md5(key.data(), key.size(), std::string(reinterpret_cast<const char*>(server_challenge.data()), 8) + blob);
+    return proof.empty() ? std::string() : proof + blob;
+}
+
 const char* response_version(std::string_view nt) {
     if (nt.size() == 24) return "NTLMv1";
     if (nt.size() > 24) return "NTLMv2";
@@ -75,7 +78,7 @@ const char* response_version(std::string_view nt) {
 
 Verdict verify_response(const NtHash& hash, const Challenge& server_challenge, std::string_view user16_upper,
                         std::string_view domain16, std::string_view lm, std::string_view nt, uint32_t flags,
-                        bool allow_v1) {
+                        const EVP_CIPHER* v1_crypto) {
     const std::string_view challenge(reinterpret_cast<const char*>(server_challenge.data()), 8);
     if (nt.size() > 24) {  // NTLMv2: NTProofStr (16) + the client's blob
         const std::string key = hmac_md5(hash.data(), hash.size(), std::string(user16_upper) + std::string(domain16));
@@ -87,7 +90,7 @@ Verdict verify_response(const NtHash& hash, const Challenge& server_challenge, s
                                                                                            : Verdict::mismatch;
     }
     if (nt.size() != 24) return Verdict::malformed;
-    if (!allow_v1) return Verdict::v1_refused;
+    if (!v1_crypto) return Verdict::v1_refused;
     uint8_t data[8];
     if ((flags & flag::extended_session_security) && lm.size() == 24) {
         // NTLM2 session response: the first 8 octets of MD5(server + client challenge).
@@ -100,7 +103,7 @@ Verdict verify_response(const NtHash& hash, const Challenge& server_challenge, s
         std::copy(server_challenge.begin(), server_challenge.end(), data);
     }
     uint8_t expect[24];
-    if (!desl(hash, data, expect)) return Verdict::unavailable;
+    if (!desl(v1_crypto, hash, data, expect)) return Verdict::unavailable;
     const bool ok = equal(nt, expect, 24);
     OPENSSL_cleanse(expect, sizeof expect);
     return ok ? Verdict::match : Verdict::mismatch;

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <openssl/evp.h>
+
 namespace mailfw::sasl_ntlm {
 
 using NtHash = std::array<uint8_t, 16>;
@@ -17,9 +19,17 @@ enum class Verdict { match, mismatch, v1_refused, malformed, unavailable };
 
 // `user16_upper` and `domain16`: the names as the client sent them, in
 // UTF-16LE (the user upper-cased), as NTOWFv2 takes them.
+// `v1_crypto`: DES for NTLMv1 (LegacyCrypto::des_ecb); nullptr refuses v1.
 Verdict verify_response(const NtHash& hash, const Challenge& server_challenge, std::string_view user16_upper,
                         std::string_view domain16, std::string_view lm_response, std::string_view nt_response,
-                        uint32_t flags, bool allow_v1);
+                        uint32_t flags, const EVP_CIPHER* v1_crypto);
+
+// The client's NTLMv2 response (MS-NLMP 3.3.2) for `target_info` and a
+// client challenge: NTProofStr + blob. `filetime`: the server's
+// MsvAvTimestamp, else now.
+std::string ntlmv2_response(const NtHash& hash, const Challenge& server_challenge, std::string_view user16_upper,
+                            std::string_view domain16, std::string_view target_info, const Challenge& client_challenge,
+                            uint64_t filetime);
 
 // Which version a response is, for the log.
 const char* response_version(std::string_view nt_response);

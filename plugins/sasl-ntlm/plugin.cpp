@@ -5,10 +5,12 @@
 #include <cctype>
 #include <string>
 
+#include "ntlm_client.hpp"
 #include "ntlm_exchange.hpp"
 
 namespace {
 
+using mailfw::sasl_ntlm::NtlmClient;
 using mailfw::sasl_ntlm::NtlmExchange;
 using mailfw::sasl_ntlm::NtlmSettings;
 
@@ -35,9 +37,20 @@ struct Instance : mailfw::PluginInstance {
         const std::string first = settings.dns_domain.substr(0, settings.dns_domain.find('.'));
         settings.netbios_domain = upper(h.config_string("domain").value_or(first)).substr(0, 15);
         settings.allow_v1 = h.config_number("allow_ntlmv1").value_or(0) != 0;
+        settings.crypto = &crypto;
         if (settings.allow_v1) h.log(MAILFW_LOG_WARNING, "NTLMv1 responses are accepted (allow_ntlmv1): they are weak");
     }
+    mailfw::plugin_common::LegacyCrypto crypto;  // freed with the instance
     NtlmSettings settings;
+};
+
+class ClientExchange final : public mailfw::ClientExchange {
+public:
+    ClientExchange(Instance& instance, const mailfw_client_params& params) : ntlm_(params, instance.crypto) {}
+    int step(const unsigned char* in, size_t len, std::string& out) override { return ntlm_.step(in, len, out); }
+
+private:
+    NtlmClient ntlm_;
 };
 
 class Exchange final : public mailfw::ServerExchange {
@@ -54,9 +67,19 @@ private:
 constexpr mailfw_server_mech mechs[] = {mailfw::server_mech<Instance, Exchange>(
     "NTLM", MAILFW_MECH_CLIENT_FIRST | MAILFW_MECH_RELAXED_CHALLENGE, 16 * 1024)};
 
-constexpr mailfw_plugin descriptor = mailfw::plugin_descriptor<Instance>(
-    "sasl-ntlm", "0.1.0", "AUTH NTLM (MS-SMTPNTLM), server side, against the stores' NT hashes", keys,
-    sizeof keys / sizeof keys[0], mechs, 1);
+// The client side: NEGOTIATE as the initial response, NTLMv2 only.
+constexpr mailfw_client_mech client_mechs[] = {
+    mailfw::client_mech<Instance, ClientExchange>("NTLM", MAILFW_MECH_CLIENT_FIRST)};
+
+constexpr mailfw_plugin make_descriptor() {
+    mailfw_plugin p = mailfw::plugin_descriptor<Instance>(
+        "sasl-ntlm", "0.2.0", "AUTH NTLM (MS-SMTPNTLM), both sides; the server against the stores' NT hashes", keys,
+        sizeof keys / sizeof keys[0], mechs, 1);
+    p.client_mechs = client_mechs;
+    p.client_mech_count = 1;
+    return p;
+}
+constexpr mailfw_plugin descriptor = make_descriptor();
 
 }  // namespace
 

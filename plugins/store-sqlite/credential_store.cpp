@@ -1,6 +1,6 @@
 #include "credential_store.hpp"
 
-#include "nt_hash.hpp"
+#include "nt_hash.hpp"  // plugins/common
 #include "password_hash.hpp"
 #include "user_name.hpp"
 
@@ -12,6 +12,9 @@
 
 namespace mailfw::store_sqlite {
 
+using plugin_common::kNtHashProperty;
+using plugin_common::nt_hash_hex;
+
 namespace {
 constexpr int64_t kDummyRefreshSeconds = 60;
 }
@@ -22,7 +25,8 @@ CredentialStore::CredentialStore(const std::string& path, uint32_t iterations,
       dummy_iterations_(iterations),
       log_(log),
       db_(path, std::move(log)),
-      keep_nt_hashes_(keep_nt_hashes) {
+      keep_nt_hashes_(keep_nt_hashes),
+      legacy_(keep_nt_hashes ? std::make_unique<plugin_common::LegacyCrypto>() : nullptr) {
     refresh_dummy_cost();
 }
 
@@ -120,7 +124,7 @@ int CredentialStore::user_set(int mode, std::string_view user, std::string_view 
 void CredentialStore::store_nt_hash(std::string_view user, std::string_view password) {
     std::string hex;
     if (keep_nt_hashes_) {
-        auto h = nt_hash_hex(password);
+        auto h = nt_hash_hex(*legacy_, password);
         if (h)
             hex = std::move(*h);
         else

@@ -4,11 +4,13 @@
 #ifndef MAILFW_STORE_SQLITE_CREDENTIAL_STORE_HPP
 #define MAILFW_STORE_SQLITE_CREDENTIAL_STORE_HPP
 
+#include "legacy_crypto.hpp"  // plugins/common
 #include "user_database.hpp"
 
 #include <mailfw/plugin.h>
 
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -57,6 +59,7 @@ private:
     UserDatabase::Logger log_;
     UserDatabase db_;
     const bool keep_nt_hashes_;
+    std::unique_ptr<plugin_common::LegacyCrypto> legacy_;  // MD4, when NT hashes are kept
 };
 
 }  // namespace mailfw::store_sqlite

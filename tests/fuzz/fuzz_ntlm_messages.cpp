@@ -1,5 +1,5 @@
-// Fuzz target for what sasl-ntlm parses of client bytes (MS-NLMP 2.2.1):
-// NEGOTIATE and AUTHENTICATE, whose (offset, length) fields the client
+// Fuzz target for what sasl-ntlm parses of peer bytes (MS-NLMP 2.2.1):
+// NEGOTIATE and AUTHENTICATE (server side), CHALLENGE (client side), whose (offset, length) fields the client
 // controls, and the name fields' text. Nothing is read out of bounds; every
 // field parsed lies inside the message; UTF-16 decoding never yields more
 // than a UTF-8 expansion of its input.
@@ -26,5 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
     }
     if (auto t = field_text(m, true)) FUZZ_CHECK(t->size() <= 2 * size);
+    // The client side reads the server's CHALLENGE the same way.
+    if (auto c = parse_challenge(m)) FUZZ_CHECK(size >= 48 && c->target_info.size() <= size);
     return 0;
 }

@@ -45,6 +45,8 @@ class Realm:
         self.conf = os.path.join(self.dir, "krb5.conf")
         self.kdc_conf = os.path.join(self.dir, "kdc.conf")
         self.proc = None
+        self.mech_config = os.path.join(self.dir, "gss-mech-none")
+        open(self.mech_config, "w").close()
         db = os.path.join(self.dir, "db")
         os.makedirs(db)
         os.makedirs(os.path.join(self.dir, "rcache"))
@@ -75,7 +77,12 @@ class Realm:
             raise
 
     def env(self):
-        return {"KRB5_CONFIG": self.conf, "KRB5_KDC_PROFILE": self.kdc_conf, "KRB5CCNAME": self.ccache}
+        # GSS_MECH_CONFIG: no mechanism modules beyond MIT's own. The GSSAPI
+        # tests mean Kerberos (SPNEGO would otherwise also load gss-ntlmssp,
+        # whose gss_acquire_cred_with_password leaks 6 KB per call, seen
+        # under LeakSanitizer with a 15-line program outside mailfw).
+        return {"KRB5_CONFIG": self.conf, "KRB5_KDC_PROFILE": self.kdc_conf, "KRB5CCNAME": self.ccache,
+                "GSS_MECH_CONFIG": self.mech_config}
 
     def client_env(self):
         return dict(os.environ, **self.env())
@@ -83,7 +90,7 @@ class Realm:
     def server_env(self):
         """For mailfwd: the realm's config and a replay cache of its own; no ticket cache."""
         return {"KRB5_CONFIG": self.conf, "KRB5RCACHEDIR": os.path.join(self.dir, "rcache"),
-                "KRB5CCNAME": "FILE:" + os.path.join(self.dir, "server-cc-unused")}
+                "KRB5CCNAME": "FILE:" + os.path.join(self.dir, "server-cc-unused"), "GSS_MECH_CONFIG": self.mech_config}
 
     def _run(self, *argv, input=None):
         r = subprocess.run(list(argv), input=input, capture_output=True, text=True, timeout=60,

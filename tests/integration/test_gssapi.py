@@ -280,7 +280,10 @@ class ClientShapes(RealmAndServer):
         time.sleep(3.5)  # the realm's clockskew is 1 s
         c = self.session()
         self.assertReply(c.cmd("AUTH GSSAPI " + token), 535, "5.7.8")
-        self.assertTrue(self.wait_for_log("expired"), self.srv.read_log()[-1500:])
+        # MIT reports whichever check it makes first: the ticket's end, or the
+        # authenticator's age against the skew.
+        self.wait_until(lambda: "Ticket expired" in self.srv.read_log() or "Clock skew too great" in self.srv.read_log(),
+                        what="the GSS status of a stale token in the log")
         self.assertReply(c.cmd("NOOP"), 250)
 
     def test_a_ticket_for_another_service_is_refused(self):

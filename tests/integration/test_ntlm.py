@@ -7,7 +7,9 @@ import shutil
 import subprocess
 import unittest
 
-from mailfw_harness import PLUGINS, MailfwTestCase, SharedServerTestCase
+from mailfw_harness import BUILD_DIR, PLUGINS, MailfwTestCase, SharedServerTestCase
+
+SASL_CLIENT = os.path.join(BUILD_DIR, "tests", "mailfw-test-sasl-client")
 
 NTLM = PLUGINS + ("sasl-ntlm", "limit-protocol-errors")
 # swaks needs Authen::NTLM (libauthen-ntlm-perl, installed by the test command;
@@ -62,6 +64,28 @@ class Ntlm(SharedServerTestCase):
                            capture_output=True, text=True, timeout=60)
         self.assertIn("535 5.7.8", r.stdout, r.stdout)
         self.assertTrue(self.wait_for_log("NTLMv1 response refused"))
+
+
+class OurClientMechanism(SharedServerTestCase):
+    """sasl-ntlm's client side (NTLMv2 only), through the C ABI, against its server side."""
+    server_kwargs = dict(loads=NTLM, users={"alice": "Alice-Pa55"}, store={"ntlm_hashes": True})
+
+    def client(self, user, password):
+        return subprocess.run([SASL_CLIENT, "--plugin", "sasl-ntlm", "--mech", "NTLM", "--host", "127.0.0.1",
+                               "--port", str(self.srv.port), "--user", user, "--password", password],
+                              capture_output=True, text=True, timeout=60)
+
+    def test_ntlmv2_with_and_without_a_domain(self):
+        for user in ("alice", "EXAMPLE\\alice"):
+            r = self.client(user, "Alice-Pa55")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.srv.read_log()[-1500:])
+            self.assertIn("S: 235 2.7.0", r.stdout)
+        self.assertTrue(self.wait_for_log("NTLM: alice authenticated (NTLMv2)"))
+
+    def test_a_wrong_password(self):
+        r = self.client("alice", "wrong")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("S: 535 5.7.8", r.stdout)
 
 
 class NtlmV1Allowed(SharedServerTestCase):

@@ -29,7 +29,7 @@ if(_all_built)
     ${MAILFW_PLUGIN_TEST_DIR}/store_sqlite_abi_test.cpp
     ${MAILFW_PLUGIN_TEST_DIR}/deliver_maildir_abi_test.cpp
     ${MAILFW_PLUGIN_TEST_DIR}/limit_support_test.cpp
-    ${MAILFW_PLUGIN_SRC_DIR}/limit-common/limit_support.cpp
+    ${MAILFW_PLUGIN_SRC_DIR}/common/limit_support.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/sasl-login/login_exchange.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/sasl-plain/plain_exchange.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/sasl-plain/plain_message.cpp
@@ -38,13 +38,14 @@ if(_all_built)
     ${MAILFW_PLUGIN_SRC_DIR}/store-sqlite/schema.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/store-sqlite/user_database.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/store-sqlite/credential_store.cpp
-    ${MAILFW_PLUGIN_SRC_DIR}/store-sqlite/nt_hash.cpp
+    ${MAILFW_PLUGIN_SRC_DIR}/common/nt_hash.cpp
+    ${MAILFW_PLUGIN_SRC_DIR}/common/legacy_crypto.cpp
     ${MAILFW_PLUGIN_TEST_DIR}/nt_hash_test.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/deliver-maildir/maildir_name.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/deliver-maildir/maildir_writer.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/deliver-maildir/local_recipients.cpp)
   target_include_directories(mailfw-plugin-unit-tests PRIVATE
-    ${MAILFW_PLUGIN_SRC_DIR} ${MAILFW_PLUGIN_TEST_DIR})
+    ${MAILFW_PLUGIN_SRC_DIR} ${MAILFW_PLUGIN_SRC_DIR}/common ${MAILFW_PLUGIN_TEST_DIR})
   target_link_libraries(mailfw-plugin-unit-tests PRIVATE
     mailfw::sdk mailfw_parsers GTest::gtest_main OpenSSL::Crypto SQLite::SQLite3 Threads::Threads ${CMAKE_DL_LIBS})
   target_compile_definitions(mailfw-plugin-unit-tests PRIVATE

@@ -1,11 +1,11 @@
-// What the limit plugins share (plugins/limit-common): how limits are
+// What the limit plugins share (plugins/common): how limits are
 // written in replies, how list values split, and the one-line refusal of a
 // bad network.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
 
-#include "limit-common/limit_support.hpp"
+#include "common/limit_support.hpp"
 
 using mailfw::limits::duration_text;
 using mailfw::limits::range_or_throw;

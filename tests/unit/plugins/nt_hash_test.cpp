@@ -1,7 +1,7 @@
 // store-sqlite's NT hashes for NTLM: MS-NLMP's NTOWFv1 values, kept only when
 // ntlm_hashes is on, replaced with the password and never outliving it.
 #include "store-sqlite/credential_store.hpp"
-#include "store-sqlite/nt_hash.hpp"
+#include "common/nt_hash.hpp"
 #include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -9,8 +9,7 @@
 namespace {
 
 using mailfw::store_sqlite::CredentialStore;
-using mailfw::store_sqlite::kNtHashProperty;
-using mailfw::store_sqlite::nt_hash_hex;
+using mailfw::plugin_common::kNtHashProperty;
 
 void quiet(int, std::string_view) {}
 
@@ -22,6 +21,8 @@ std::string nt_of(CredentialStore& s, const char* user) {
 }  // namespace
 
 TEST(NtHash, KnownValues) {
+    const mailfw::plugin_common::LegacyCrypto legacy;
+    auto nt_hash_hex = [&legacy](std::string_view pw) { return mailfw::plugin_common::nt_hash_hex(legacy, pw); };
     // MS-NLMP 4.2.1 ("Password") and the well-known NT hash of "password".
     EXPECT_EQ(nt_hash_hex("Password"), "a4f49c406510bdcab6824ee7c30fd852");
     EXPECT_EQ(nt_hash_hex("password"), "8846f7eaee8fb117ad06bdd830b7586c");

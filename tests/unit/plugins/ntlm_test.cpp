@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sasl-ntlm/ntlm_messages.hpp"
+#include "common/legacy_crypto.hpp"
 #include "sasl-ntlm/ntlm_verify.hpp"
 
 using namespace mailfw::sasl_ntlm;
@@ -24,6 +25,7 @@ const NtHash kPasswordHash = [] {
     std::copy(b.begin(), b.end(), h.begin());
     return h;
 }();
+const mailfw::plugin_common::LegacyCrypto kLegacy;
 const Challenge kServerChallenge = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
 const std::string kUser16Upper = field_utf16("User", false, true);
 const std::string kDomain16 = field_utf16("Domain", false, false);
@@ -76,6 +78,30 @@ TEST(NtlmMessages, TheChallengeCarriesTargetInfoAndTheClientsOptions) {
     EXPECT_FALSE(flags & flag::unicode);
 }
 
+TEST(NtlmMessages, TheClientReadsBackTheChallengeWeBuild) {
+    ChallengeFields f;
+    f.client_flags = flag::unicode;
+    f.server_challenge = kServerChallenge;
+    f.netbios_domain = "EXAMPLE";
+    f.netbios_computer = "MX";
+    f.dns_domain = "example.org";
+    f.dns_computer = "mx.example.org";
+    f.filetime = 0x01d9000012345678ull;
+    uint32_t flags = 0;
+    const std::string built = build_challenge(f, flags);
+    auto c = parse_challenge(built);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->flags, flags);
+    EXPECT_EQ(c->server_challenge, kServerChallenge);
+    EXPECT_TRUE(c->has_timestamp);
+    EXPECT_EQ(c->timestamp, f.filetime);
+    EXPECT_FALSE(parse_challenge(built.substr(0, built.size() - 1))) << "target info cut short";
+    std::string no_eol = built;
+    no_eol.resize(no_eol.size() - 4);  // drop MsvAvEOL, keep the field length: it now points past the end
+    EXPECT_FALSE(parse_challenge(no_eol));
+    EXPECT_EQ(parse_negotiate(build_negotiate())->flags & flag::unicode, flag::unicode);
+}
+
 TEST(NtlmMessages, AuthenticateFieldsAreCheckedAgainstTheMessage) {
     std::string a = "NTLMSSP\0"s + "\x03\0\0\0"s;
     const std::string user = field_utf16("alice", false, false);
@@ -112,30 +138,30 @@ TEST(NtlmVerify, NtlmV2AsInMsNlmp424) {
                                    "02000c0044006f006d00610069006e00" "01000c00530065007200760065007200"
                                    "0000000000000000");
     const std::string nt = unhex("68cd0ab851e51c96aabc927bebef6a1c") + blob;
-    EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, {}, nt, 0, false),
+    EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, {}, nt, 0, nullptr),
               Verdict::match);
     std::string wrong = nt;
     wrong[40] ^= 1;  // the client's blob is covered by the proof
-    EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, {}, wrong, 0, false),
+    EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, {}, wrong, 0, nullptr),
               Verdict::mismatch);
     EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, field_utf16("Other", false, true), kDomain16, {}, nt,
-                              0, false),
+                              0, nullptr),
               Verdict::mismatch);
     EXPECT_STREQ(response_version(nt), "NTLMv2");
 }
 
 TEST(NtlmVerify, NtlmV1OnlyWhenAllowed) {
     const std::string nt = unhex("67c43011f30298a2ad35ece64f16331c44bdbed927841f94");  // MS-NLMP 4.2.2.2.1
-    EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, {}, nt, 0, false),
+    EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, {}, nt, 0, nullptr),
               Verdict::v1_refused);
-    EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, {}, nt, 0, true),
+    EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, {}, nt, 0, kLegacy.des_ecb()),
               Verdict::match);
     // NTLM2 session response (extended session security), MS-NLMP 4.2.3.2.2.
     const std::string lm = unhex("aaaaaaaaaaaaaaaa") + std::string(16, '\0');
     const std::string ess = unhex("7537f803ae367128ca458204bde7caf81e97ed2683267232");
     EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, lm, ess,
-                              flag::extended_session_security, true),
+                              flag::extended_session_security, kLegacy.des_ecb()),
               Verdict::match);
-    EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, {}, "short", 0, true),
+    EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, {}, "short", 0, kLegacy.des_ecb()),
               Verdict::malformed);
 }

@@ -1,11 +1,10 @@
 #include "nt_hash.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/provider.h>
 
 #include <mailfw/plugin.hpp>
 
-namespace mailfw::store_sqlite {
+namespace mailfw::plugin_common {
 namespace {
 
 // UTF-8 to UTF-16LE; nullopt on malformed input.
@@ -40,22 +39,11 @@ std::optional<std::string> utf16le(std::string_view s) {
     return out;
 }
 
-// MD4 lives in OpenSSL 3's legacy provider; load it into a private context.
-EVP_MD* md4() {
-    static EVP_MD* md = [] {
-        OSSL_LIB_CTX* ctx = OSSL_LIB_CTX_new();
-        if (!ctx || !OSSL_PROVIDER_load(ctx, "legacy") || !OSSL_PROVIDER_load(ctx, "default"))
-            return static_cast<EVP_MD*>(nullptr);
-        return EVP_MD_fetch(ctx, "MD4", nullptr);
-    }();
-    return md;
-}
-
 }  // namespace
 
-std::optional<std::string> nt_hash_hex(std::string_view utf8_password) {
+std::optional<std::string> nt_hash_hex(const LegacyCrypto& crypto, std::string_view utf8_password) {
     auto text = utf16le(utf8_password);
-    EVP_MD* md = md4();
+    const EVP_MD* md = crypto.md4();
     if (!text || !md) return std::nullopt;
     unsigned char digest[16];
     unsigned int len = 0;
@@ -72,4 +60,4 @@ std::optional<std::string> nt_hash_hex(std::string_view utf8_password) {
     return hex;
 }
 
-}  // namespace mailfw::store_sqlite
+}  // namespace mailfw::plugin_common
