@@ -5,10 +5,8 @@
 #include <mailfw/plugin.hpp>
 
 namespace mailfw::plugin_common {
-namespace {
 
-// UTF-8 to UTF-16LE; nullopt on malformed input.
-std::optional<std::string> utf16le(std::string_view s) {
+std::optional<std::string> utf8_to_utf16le(std::string_view s) {
     std::string out;
     for (size_t i = 0; i < s.size();) {
         const auto c = static_cast<unsigned char>(s[i]);
@@ -39,10 +37,9 @@ std::optional<std::string> utf16le(std::string_view s) {
     return out;
 }
 
-}  // namespace
 
 std::optional<std::string> nt_hash_hex(const LegacyCrypto& crypto, std::string_view utf8_password) {
-    auto text = utf16le(utf8_password);
+    auto text = utf8_to_utf16le(utf8_password);
     const EVP_MD* md = crypto.md4();
     if (!text || !md) return std::nullopt;
     unsigned char digest[16];

@@ -17,6 +17,9 @@ namespace mailfw::plugin_common {
 // when `crypto` has no MD4 (the legacy provider is missing).
 std::optional<std::string> nt_hash_hex(const LegacyCrypto& crypto, std::string_view utf8_password);
 
+// UTF-8 to UTF-16LE (as NTLM sends names); nullopt on malformed UTF-8.
+std::optional<std::string> utf8_to_utf16le(std::string_view utf8);
+
 // The user property the stores keep it under (and sasl-ntlm reads), as hex.
 inline constexpr const char* kNtHashProperty = "ntlm-hash";
 

@@ -64,8 +64,10 @@ int NtlmClient::step(const unsigned char* in, size_t len, std::string& out) {
     wipe(*hex);
     Challenge client{};
     if (RAND_bytes(client.data(), static_cast<int>(client.size())) != 1) return fail("no random client challenge", out);
-    const std::string user16 = field_utf16(user_, false, false), domain16 = field_utf16(domain_, false, false);
-    const std::string nt = ntlmv2_response(hash, c->server_challenge, field_utf16(user_, false, true), domain16,
+    const auto user16 = plugin_common::utf8_to_utf16le(user_), domain16 = plugin_common::utf8_to_utf16le(domain_);
+    if (!user16 || !domain16) return fail("the user name is not UTF-8", out);
+    // NTOWFv2 takes the user upper-cased: ASCII letters here (as the server does).
+    const std::string nt = ntlmv2_response(hash, c->server_challenge, field_utf16(*user16, true, true), *domain16,
                                            c->target_info, client, c->has_timestamp ? c->timestamp : filetime_now());
     wipe(hash.data(), hash.size());
     if (nt.empty()) return fail("NTLM crypto unavailable", out);
@@ -73,7 +75,7 @@ int NtlmClient::step(const unsigned char* in, size_t len, std::string& out) {
     const std::string lm(24, '\0');
     const uint32_t flags = c->flags & (flag::unicode | flag::ntlm | flag::always_sign |
                                        flag::extended_session_security | flag::target_info | flag::n128);
-    out = build_authenticate(flags, lm, nt, domain16, user16, {});  // no workstation name
+    out = build_authenticate(flags, lm, nt, *domain16, *user16, {});  // no workstation name
     state_ = State::done;
     wipe(password_);
     return MAILFW_SASL_OK;

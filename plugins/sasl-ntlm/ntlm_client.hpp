@@ -1,8 +1,8 @@
 // One AUTH NTLM exchange on the client side: NEGOTIATE as the initial
 // response, the server's CHALLENGE (parsed by offsets, fuzzed), an
 // AUTHENTICATE with an NTLMv2 response from the password's NT hash (never
-// NTLMv1). The user may be "DOMAIN\\user"; without a domain the server's
-// NetBIOS domain is not assumed: the name is sent with an empty domain.
+// NTLMv1). The user (UTF-8) may be "DOMAIN\\user"; without a domain the
+// server's NetBIOS domain is not assumed: the name goes with an empty domain.
 // NTLM has no mutual authentication, so the exchange is "satisfied" once
 // the AUTHENTICATE is sent.
 #pragma once

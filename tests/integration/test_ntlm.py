@@ -69,7 +69,7 @@ class Ntlm(SharedServerTestCase):
 
 class OurClientMechanism(SharedServerTestCase):
     """sasl-ntlm's client side (NTLMv2 only), through the C ABI, against its server side."""
-    server_kwargs = dict(loads=NTLM, users={"alice": "Alice-Pa55"}, store={"ntlm_hashes": True})
+    server_kwargs = dict(loads=NTLM, users={"alice": "Alice-Pa55", "jörg": "Jörgs-Pa55"}, store={"ntlm_hashes": True})
 
     def client(self, user, password):
         return subprocess.run([SASL_CLIENT, "--plugin", "sasl-ntlm", "--mech", "NTLM", "--host", "127.0.0.1",
@@ -82,6 +82,11 @@ class OurClientMechanism(SharedServerTestCase):
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.srv.read_log()[-1500:])
             self.assertIn("S: 235 2.7.0", r.stdout)
         self.assertTrue(self.wait_for_log("NTLM: alice authenticated (NTLMv2)"))
+
+    def test_a_name_and_password_beyond_ascii(self):
+        r = self.client("jörg", "Jörgs-Pa55")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.srv.read_log()[-1500:])
+        self.assertTrue(self.wait_for_log("NTLM: jörg authenticated (NTLMv2)"))
 
     def test_a_wrong_password(self):
         r = self.client("alice", "wrong")
