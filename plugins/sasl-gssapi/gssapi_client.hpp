@@ -17,11 +17,14 @@
 
 namespace mailfw::sasl_gssapi {
 
-class GssapiClient final : public ClientExchange {
+// Plain logic: plugin.cpp binds it to the ABI (as sasl-plain does).
+class GssapiClient {
 public:
     GssapiClient(const Host& host, const mailfw_client_params& params, bool spnego);
-    ~GssapiClient() override;
-    int step(const unsigned char* in, size_t len, std::string& out) override;
+    ~GssapiClient();
+    GssapiClient(const GssapiClient&) = delete;
+    GssapiClient& operator=(const GssapiClient&) = delete;
+    int step(const unsigned char* in, size_t len, std::string& out);
 
 private:
     enum class State { initiating, established, done };

@@ -37,11 +37,14 @@ struct GssapiSettings {
     UserName user_name = UserName::short_name;
 };
 
-class GssapiExchange final : public ServerExchange {
+// Plain logic: plugin.cpp binds it to the ABI (as sasl-plain does).
+class GssapiExchange {
 public:
     GssapiExchange(const Host& host, mailfw_session* session, const GssapiSettings& settings);
-    ~GssapiExchange() override;
-    int step(const unsigned char* in, size_t len, std::string& out) override;
+    ~GssapiExchange();
+    GssapiExchange(const GssapiExchange&) = delete;
+    GssapiExchange& operator=(const GssapiExchange&) = delete;
+    int step(const unsigned char* in, size_t len, std::string& out);
 
 private:
     enum class State { accepting, last_token, layer, done };

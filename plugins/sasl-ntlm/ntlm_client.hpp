@@ -14,11 +14,14 @@
 
 namespace mailfw::sasl_ntlm {
 
-class NtlmClient final : public ClientExchange {
+// Plain logic: plugin.cpp binds it to the ABI (as sasl-plain does).
+class NtlmClient {
 public:
     NtlmClient(const mailfw_client_params& params, const plugin_common::LegacyCrypto& crypto);
-    ~NtlmClient() override;
-    int step(const unsigned char* in, size_t len, std::string& out) override;
+    ~NtlmClient();
+    NtlmClient(const NtlmClient&) = delete;
+    NtlmClient& operator=(const NtlmClient&) = delete;
+    int step(const unsigned char* in, size_t len, std::string& out);
 
 private:
     enum class State { negotiate, challenge, done };

@@ -19,11 +19,14 @@ struct NtlmSettings {
     const plugin_common::LegacyCrypto* crypto = nullptr;  // the instance's
 };
 
-class NtlmExchange final : public ServerExchange {
+// Plain logic: plugin.cpp binds it to the ABI (as sasl-plain does).
+class NtlmExchange {
 public:
     NtlmExchange(const Host& host, mailfw_session* session, const NtlmSettings& settings);
-    ~NtlmExchange() override;
-    int step(const unsigned char* in, size_t len, std::string& out) override;
+    ~NtlmExchange();
+    NtlmExchange(const NtlmExchange&) = delete;
+    NtlmExchange& operator=(const NtlmExchange&) = delete;
+    int step(const unsigned char* in, size_t len, std::string& out);
 
 private:
     enum class State { negotiate, authenticate, done };
