@@ -5,10 +5,11 @@
 #include <chrono>
 
 #include "nt_hash.hpp"
-#include "ntlm_messages.hpp"
-#include "ntlm_verify.hpp"
+#include "ntlm/messages.hpp"
+#include "ntlm/responses.hpp"
 
 namespace mailfw::sasl_ntlm {
+using namespace ntlm;
 namespace {
 
 uint64_t filetime_now() {

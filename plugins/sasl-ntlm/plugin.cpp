@@ -2,7 +2,6 @@
 // the credential stores keep. See ntlm_exchange.hpp.
 #include <mailfw/plugin.hpp>
 
-#include <cctype>
 #include <string>
 
 #include "ntlm_client.hpp"
@@ -12,7 +11,6 @@ namespace {
 
 using mailfw::sasl_ntlm::NtlmClient;
 using mailfw::sasl_ntlm::NtlmExchange;
-using mailfw::sasl_ntlm::NtlmSettings;
 
 constexpr mailfw_config_key keys[] = {
     mailfw::config_key("domain", MAILFW_KEY_STRING, nullptr,
@@ -22,26 +20,17 @@ constexpr mailfw_config_key keys[] = {
                        "also accept NTLMv1 responses (weak; swaks' Authen::NTLM sends nothing else)"),
 };
 
-std::string upper(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s;
-}
-
 struct Instance : mailfw::PluginInstance {
-    explicit Instance(mailfw::Host h) : PluginInstance(h) {
-        const std::string host(mailfw::view(h.server_info().hostname));
-        const size_t dot = host.find('.');
-        settings.dns_computer = host;
-        settings.dns_domain = dot == std::string::npos ? host : host.substr(dot + 1);
-        settings.netbios_computer = upper(host.substr(0, dot)).substr(0, 15);
-        const std::string first = settings.dns_domain.substr(0, settings.dns_domain.find('.'));
-        settings.netbios_domain = upper(h.config_string("domain").value_or(first)).substr(0, 15);
+    explicit Instance(mailfw::Host h)
+        : PluginInstance(h),
+          settings(mailfw::ntlm::names_from_hostname(mailfw::view(h.server_info().hostname),
+                                                     h.config_string("domain"))) {
         settings.allow_v1 = h.config_number("allow_ntlmv1").value_or(0) != 0;
         settings.crypto = &crypto;
         if (settings.allow_v1) h.log(MAILFW_LOG_WARNING, "NTLMv1 responses are accepted (allow_ntlmv1): they are weak");
     }
     mailfw::plugin_common::LegacyCrypto crypto;  // freed with the instance
-    NtlmSettings settings;
+    mailfw::ntlm::AcceptorSettings settings;
 };
 
 class ClientExchange final : public mailfw::ClientExchange {

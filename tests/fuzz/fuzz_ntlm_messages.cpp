@@ -8,9 +8,9 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "sasl-ntlm/ntlm_messages.hpp"
+#include "common/ntlm/messages.hpp"
 
-using namespace mailfw::sasl_ntlm;
+using namespace mailfw::ntlm;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view m(reinterpret_cast<const char*>(data), size);

@@ -52,7 +52,8 @@ if(_all_built)
     MAILFW_TEST_PLUGIN_DIR="${MAILFW_PLUGIN_OUTPUT_DIR}")
   if(MAILFW_PLUGIN_SASL_NTLM)
     target_sources(mailfw-plugin-unit-tests PRIVATE ${MAILFW_PLUGIN_TEST_DIR}/ntlm_test.cpp
-      ${MAILFW_PLUGIN_SRC_DIR}/sasl-ntlm/ntlm_messages.cpp ${MAILFW_PLUGIN_SRC_DIR}/sasl-ntlm/ntlm_verify.cpp)
+      ${MAILFW_PLUGIN_SRC_DIR}/common/ntlm/messages.cpp ${MAILFW_PLUGIN_SRC_DIR}/common/ntlm/responses.cpp
+      ${MAILFW_PLUGIN_SRC_DIR}/common/ntlm/session_security.cpp ${MAILFW_PLUGIN_SRC_DIR}/common/ntlm/acceptor.cpp)
   endif()
   if(MAILFW_PLUGIN_SASL_GSSAPI)  # its pure parsers (no GSS-API needed)
     target_sources(mailfw-plugin-unit-tests PRIVATE ${MAILFW_PLUGIN_TEST_DIR}/gssapi_parsers_test.cpp

@@ -5,11 +5,11 @@
 
 #include <string>
 
-#include "sasl-ntlm/ntlm_messages.hpp"
+#include "common/ntlm/messages.hpp"
 #include "common/legacy_crypto.hpp"
-#include "sasl-ntlm/ntlm_verify.hpp"
+#include "common/ntlm/responses.hpp"
 
-using namespace mailfw::sasl_ntlm;
+using namespace mailfw::ntlm;
 using namespace std::string_literals;
 
 namespace {

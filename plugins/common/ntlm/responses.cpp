@@ -1,22 +1,13 @@
-#include "ntlm_verify.hpp"
+#include "ntlm/responses.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
-#include "ntlm_messages.hpp"
+#include "ntlm/digest.hpp"
+#include "ntlm/messages.hpp"
 
-namespace mailfw::sasl_ntlm {
+namespace mailfw::ntlm {
 namespace {
-
-std::string hmac_md5(const void* key, size_t key_len, std::string_view data) {
-    unsigned char out[16];
-    unsigned int len = 0;
-    if (!HMAC(EVP_md5(), key, static_cast<int>(key_len), reinterpret_cast<const unsigned char*>(data.data()),
-              data.size(), out, &len) || len != 16)
-        return {};
-    return std::string(reinterpret_cast<char*>(out), 16);
-}
 
 // DES of 8 octets with a 7-octet key spread over 8 (parity bits unused).
 bool des7(const EVP_CIPHER* c, const uint8_t* key7, const uint8_t* in, uint8_t* out) {
@@ -48,6 +39,8 @@ bool desl(const EVP_CIPHER* c, const NtHash& hash, const uint8_t* data8, uint8_t
     return ok;
 }
 
+std::string_view as_view(const NtHash& h) { return {reinterpret_cast<const char*>(h.data()), h.size()}; }
+
 bool equal(std::string_view a, const uint8_t* b, size_t n) {
     return a.size() == n && CRYPTO_memcmp(a.data(), b, n) == 0;
 }
@@ -63,10 +56,10 @@ std::string ntlmv2_response(const NtHash& hash, const Challenge& server_challeng
     blob.append(4, '\0');
     blob.append(target_info);
     blob.append(4, '\0');
-    const std::string key = hmac_md5(hash.data(), hash.size(), std::string(user16_upper) + std::string(domain16));
+    const std::string key = hmac_md5(as_view(hash), std::string(user16_upper) + std::string(domain16));
     if (key.empty()) return {};
     const std::string proof =
-        hmac_md5(key.data(), key.size(), std::string(reinterpret_cast<const char*>(server_challenge.data()), 8) + blob);
+        hmac_md5(key, std::string(reinterpret_cast<const char*>(server_challenge.data()), 8) + blob);
     return proof.empty() ? std::string() : proof + blob;
 }
 
@@ -78,27 +71,30 @@ const char* response_version(std::string_view nt) {
 
 Verdict verify_response(const NtHash& hash, const Challenge& server_challenge, std::string_view user16_upper,
                         std::string_view domain16, std::string_view lm, std::string_view nt, uint32_t flags,
-                        const EVP_CIPHER* v1_crypto) {
+                        const EVP_CIPHER* v1_crypto, Key16* session_base_key) {
     const std::string_view challenge(reinterpret_cast<const char*>(server_challenge.data()), 8);
     if (nt.size() > 24) {  // NTLMv2: NTProofStr (16) + the client's blob
-        const std::string key = hmac_md5(hash.data(), hash.size(), std::string(user16_upper) + std::string(domain16));
+        const std::string key = hmac_md5(as_view(hash), std::string(user16_upper) + std::string(domain16));
         if (key.empty()) return Verdict::unavailable;
         const std::string blob(nt.substr(16));
-        const std::string proof = hmac_md5(key.data(), key.size(), std::string(challenge) + blob);
+        const std::string proof = hmac_md5(key, std::string(challenge) + blob);
         if (proof.empty()) return Verdict::unavailable;
-        return equal(nt.substr(0, 16), reinterpret_cast<const uint8_t*>(proof.data()), 16) ? Verdict::match
-                                                                                           : Verdict::mismatch;
+        if (!equal(nt.substr(0, 16), reinterpret_cast<const uint8_t*>(proof.data()), 16)) return Verdict::mismatch;
+        if (session_base_key) {
+            const std::string base = hmac_md5(key, proof);
+            if (base.size() != 16) return Verdict::unavailable;
+            std::copy(base.begin(), base.end(), session_base_key->begin());
+        }
+        return Verdict::match;
     }
     if (nt.size() != 24) return Verdict::malformed;
     if (!v1_crypto) return Verdict::v1_refused;
     uint8_t data[8];
     if ((flags & flag::extended_session_security) && lm.size() == 24) {
         // NTLM2 session response: the first 8 octets of MD5(server + client challenge).
-        unsigned char md[16];
-        unsigned int len = 0;
-        const std::string both = std::string(challenge) + std::string(lm.substr(0, 8));
-        if (EVP_Digest(both.data(), both.size(), md, &len, EVP_md5(), nullptr) != 1) return Verdict::unavailable;
-        std::copy(md, md + 8, data);
+        const std::string md = md5(std::string(challenge) + std::string(lm.substr(0, 8)));
+        if (md.empty()) return Verdict::unavailable;
+        std::copy(md.begin(), md.begin() + 8, data);
     } else {
         std::copy(server_challenge.begin(), server_challenge.end(), data);
     }
@@ -109,4 +105,4 @@ Verdict verify_response(const NtHash& hash, const Challenge& server_challenge, s
     return ok ? Verdict::match : Verdict::mismatch;
 }
 
-}  // namespace mailfw::sasl_ntlm
+}  // namespace mailfw::ntlm

@@ -1,8 +1,8 @@
-#include "ntlm_messages.hpp"
+#include "ntlm/messages.hpp"
 
 #include <cstring>
 
-namespace mailfw::sasl_ntlm {
+namespace mailfw::ntlm {
 namespace {
 
 constexpr char kSignature[8] = {'N', 'T', 'L', 'M', 'S', 'S', 'P', '\0'};
@@ -64,7 +64,9 @@ std::string build_challenge(const ChallengeFields& f, uint32_t& flags_out) {
     const bool unicode = f.client_flags & flag::unicode;
     uint32_t flags = (unicode ? flag::unicode : flag::oem) | flag::request_target | flag::ntlm | flag::always_sign |
                      flag::target_type_server | flag::target_info;
-    flags |= f.client_flags & (flag::extended_session_security | flag::n128 | flag::n56 | flag::version);
+    // Signing when asked (SPNEGO's mechListMIC needs it); never KEY_EXCH or
+    // sealing: nothing is encrypted after authentication.
+    flags |= f.client_flags & (flag::sign | flag::extended_session_security | flag::n128 | flag::n56 | flag::version);
     flags_out = flags;
 
     const std::string target = unicode ? ascii_utf16(f.netbios_domain) : f.netbios_domain;
@@ -101,15 +103,34 @@ std::optional<Authenticate> parse_authenticate(std::string_view m) {
     if (m.size() < 64 || !has_header(m, 3)) return std::nullopt;
     Authenticate a;
     auto lm = payload_field(m, 12), nt = payload_field(m, 20), domain = payload_field(m, 28),
-         user = payload_field(m, 36), workstation = payload_field(m, 44);
-    if (!lm || !nt || !domain || !user || !workstation) return std::nullopt;
+         user = payload_field(m, 36), workstation = payload_field(m, 44), key = payload_field(m, 52);
+    if (!lm || !nt || !domain || !user || !workstation || !key) return std::nullopt;
     a.flags = u32(m, 60);
+    a.encrypted_session_key = std::move(*key);
+    // The MIC sits at 72 only when no payload field starts before 88.
+    a.mic_room = m.size() >= kMicOffset + kMicSize;
+    for (size_t at = 12; at <= 52; at += 8)
+        if (u16(m, at) != 0 && u32(m, at + 4) < kMicOffset + kMicSize) a.mic_room = false;
     a.lm_response = std::move(*lm);
     a.nt_response = std::move(*nt);
     a.domain = std::move(*domain);
     a.user = std::move(*user);
     a.workstation = std::move(*workstation);
     return a;
+}
+
+std::optional<uint32_t> ntlmv2_av_flags(std::string_view nt) {
+    constexpr size_t kPairs = 16 + 28;  // NTProofStr, then RespType .. Reserved3
+    if (nt.size() < kPairs) return std::nullopt;
+    const std::string_view av = nt.substr(kPairs);
+    for (size_t at = 0; at + 4 <= av.size();) {
+        const uint16_t id = u16(av, at), len = u16(av, at + 2);
+        if (len > av.size() - at - 4) return std::nullopt;
+        if (id == 0) return 0;  // MsvAvEOL
+        if (id == 6) return len == 4 ? std::optional<uint32_t>(u32(av, at + 4)) : std::nullopt;
+        at += 4 + len;
+    }
+    return std::nullopt;  // no MsvAvEOL
 }
 
 std::string build_negotiate() {
@@ -228,4 +249,4 @@ std::string field_utf16(std::string_view raw, bool unicode, bool upper) {
     return out;
 }
 
-}  // namespace mailfw::sasl_ntlm
+}  // namespace mailfw::ntlm

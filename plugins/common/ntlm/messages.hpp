@@ -15,12 +15,14 @@
 #include <string>
 #include <string_view>
 
-namespace mailfw::sasl_ntlm {
+namespace mailfw::ntlm {
 
 namespace flag {
 inline constexpr uint32_t unicode = 0x00000001;
 inline constexpr uint32_t oem = 0x00000002;
 inline constexpr uint32_t request_target = 0x00000004;
+inline constexpr uint32_t sign = 0x00000010;
+inline constexpr uint32_t seal = 0x00000020;
 inline constexpr uint32_t ntlm = 0x00000200;
 inline constexpr uint32_t always_sign = 0x00008000;
 inline constexpr uint32_t target_type_server = 0x00020000;
@@ -28,6 +30,7 @@ inline constexpr uint32_t extended_session_security = 0x00080000;
 inline constexpr uint32_t target_info = 0x00800000;
 inline constexpr uint32_t version = 0x02000000;
 inline constexpr uint32_t n128 = 0x20000000;
+inline constexpr uint32_t key_exchange = 0x40000000;
 inline constexpr uint32_t n56 = 0x80000000;
 }  // namespace flag
 
@@ -52,9 +55,20 @@ struct Authenticate {
     uint32_t flags = 0;
     std::string lm_response, nt_response;  // as sent
     std::string domain, user, workstation; // as sent: UTF-16LE with the UNICODE flag, else OEM bytes
+    std::string encrypted_session_key;     // EncryptedRandomSessionKey (with KEY_EXCH), as sent
+    bool mic_room = false;                 // octets 72..87 (the MIC) lie before every payload field
     bool unicode() const { return flags & flag::unicode; }
 };
 std::optional<Authenticate> parse_authenticate(std::string_view message);
+
+// Where an AUTHENTICATE carries its MIC (MS-NLMP 2.2.1.3), when mic_room.
+inline constexpr size_t kMicOffset = 72, kMicSize = 16;
+
+// MsvAvFlags (MS-NLMP 2.2.2.1) from the AV pairs inside an NTLMv2 response
+// (after NTProofStr and the blob's 28-octet header); 0 when absent, nullopt
+// when the pairs overrun the response.
+std::optional<uint32_t> ntlmv2_av_flags(std::string_view nt_response);
+inline constexpr uint32_t kAvFlagMic = 0x00000002;  // the AUTHENTICATE carries a MIC
 
 // The client's side (sasl-ntlm's client mechanism).
 // NEGOTIATE: Unicode, NTLM, extended session security, target info, 128-bit.
@@ -78,4 +92,4 @@ std::optional<std::string> field_text(std::string_view raw, bool unicode);
 // A name field as UTF-16LE, for the NTLMv2 key; `upper`: ASCII letters upper-cased.
 std::string field_utf16(std::string_view raw, bool unicode, bool upper);
 
-}  // namespace mailfw::sasl_ntlm
+}  // namespace mailfw::ntlm
