@@ -7,6 +7,8 @@
 // no transaction).
 #include <mailfw/plugin.hpp>
 
+#include <cctype>
+
 #include "smtp/auth_framing.hpp"
 #include "smtp/session.hpp"
 #include "util/log.hpp"
@@ -164,7 +166,13 @@ asio::awaitable<void> Session::auth_finish(const ServerMech& mech, const AuthSte
         auth_user_ = pending_identity_;
         auth_mechanism_ = mech.name;
         auth_detail_ = pending_detail_;
-        log::write(log::Level::info, "authenticated as " + auth_user_ + " with " + mech.name, id_, client_);
+        // The inner mechanism too when it says more (GSSAPI: Kerberos or NTLM).
+        std::string detail_upper = auth_detail_;
+        for (char& c : detail_upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        const bool detail = !auth_detail_.empty() && detail_upper != mech.name;
+        log::write(log::Level::info,
+                   "authenticated as " + auth_user_ + " with " + mech.name + (detail ? " (" + auth_detail_ + ")" : ""),
+                   id_, client_);
     } else if (last.result == MAILFW_SASL_OK) {
         log::write(log::Level::error, mech.plugin + ": " + mech.name + " succeeded without naming the user", id_,
                    client_);

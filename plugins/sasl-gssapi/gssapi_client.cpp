@@ -3,6 +3,8 @@
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 
+#include <cstring>
+
 #include "gss_buffer.hpp"
 #include "gss_status.hpp"
 #include "security_layer.hpp"
@@ -11,12 +13,20 @@ namespace mailfw::sasl_gssapi {
 namespace {
 
 gss_OID_desc kSpnegoOid{6, const_cast<char*>("\x2b\x06\x01\x05\x05\x02")};
+gss_OID_desc kNtlmOid{10, const_cast<char*>("\x2b\x06\x01\x04\x01\x82\x37\x02\x02\x0a")};
+
+bool is_ntlm(gss_const_OID mech) {
+    return mech && mech->length == kNtlmOid.length && std::memcmp(mech->elements, kNtlmOid.elements, kNtlmOid.length) == 0;
+}
 
 }  // namespace
 
-GssapiClient::GssapiClient(const Host& host, const mailfw_client_params& params, bool spnego)
+GssapiClient::GssapiClient(const Host& host, const mailfw_client_params& params, bool spnego, bool kerberos,
+                           bool ntlm)
     : host_(host),
       spnego_(spnego),
+      kerberos_(kerberos),
+      ntlm_(ntlm),
       user_(view(params.user)),
       password_(view(params.password)),
       authzid_(view(params.authzid)),
@@ -76,7 +86,30 @@ int GssapiClient::start(std::string& out) {
         if (GSS_ERROR(major)) return fail("credentials for " + printable(user_, 200) + ": " +
                                           gss_status_text(major, cred_minor, gss_mech_krb5), out);
     }
+    if (spnego_) {
+        const int r = restrict_spnego(out);
+        if (r != MAILFW_SASL_CONTINUE) return r;
+    }
     return initiate({}, out);
+}
+
+int GssapiClient::restrict_spnego(std::string& out) {
+    OM_uint32 minor = 0, major = 0;
+    if (cred_ == GSS_C_NO_CREDENTIAL) {  // the ticket cache (or NTLM's user file)
+        gss_OID_set_desc spnego{1, &kSpnegoOid};
+        major = gss_acquire_cred(&minor, GSS_C_NO_NAME, GSS_C_INDEFINITE, &spnego, GSS_C_INITIATE, &cred_, nullptr,
+                                 nullptr);
+        if (GSS_ERROR(major)) return fail("no credentials (kinit?): " + gss_status_text(major, minor), out);
+    }
+    gss_OID_desc allowed[2];
+    size_t n = 0;
+    if (kerberos_) allowed[n++] = *gss_mech_krb5;
+    if (ntlm_) allowed[n++] = kNtlmOid;
+    gss_OID_set_desc set{n, allowed};
+    OM_uint32 neg_minor = 0;
+    major = gss_set_neg_mechs(&neg_minor, cred_, &set);
+    if (GSS_ERROR(major)) return fail("restricting SPNEGO to 'mechanisms': " + gss_status_text(major, neg_minor), out);
+    return MAILFW_SASL_CONTINUE;
 }
 
 int GssapiClient::initiate(std::string_view token, std::string& out) {
@@ -84,14 +117,19 @@ int GssapiClient::initiate(std::string_view token, std::string& out) {
     GssBuffer reply;
     OM_uint32 minor = 0, flags = 0;
     const gss_OID mech = spnego_ ? &kSpnegoOid : gss_mech_krb5;
+    gss_OID actual = GSS_C_NO_OID;
     const OM_uint32 major =
         gss_init_sec_context(&minor, cred_, &context_, target_name_, mech, GSS_C_MUTUAL_FLAG | GSS_C_INTEG_FLAG, 0,
-                             GSS_C_NO_CHANNEL_BINDINGS, token.empty() ? GSS_C_NO_BUFFER : &in, nullptr, &reply.b,
+                             GSS_C_NO_CHANNEL_BINDINGS, token.empty() ? GSS_C_NO_BUFFER : &in, &actual, &reply.b,
                              &flags, nullptr);
     if (GSS_ERROR(major)) return fail(target_ + ": " + gss_status_text(major, minor, mech), out);
     out = reply.text();
     if (major & GSS_S_CONTINUE_NEEDED) return MAILFW_SASL_CONTINUE;
-    if (!(flags & GSS_C_MUTUAL_FLAG)) return fail("the server was not authenticated (no mutual authentication)", out);
+    const bool over_ntlm = ntlm_ && is_ntlm(actual);  // no mutual authentication in NTLM
+    if (!(flags & GSS_C_MUTUAL_FLAG) && !over_ntlm)
+        return fail("the server was not authenticated (no mutual authentication)", out);
+    host_.log(MAILFW_LOG_INFO, std::string("GSSAPI client: context established over ") +
+                                   (over_ntlm ? "NTLM" : "Kerberos") + (spnego_ ? " (SPNEGO)" : ""));
     state_ = State::established;
     // SPNEGO: satisfied; the token (if any) and then the 235. Raw Kerberos:
     // an empty answer, then the layer offer.

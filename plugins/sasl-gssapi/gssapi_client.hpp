@@ -5,7 +5,10 @@
 // when the application gives a password, fresh ones from the KDC
 // (gss_acquire_cred_with_password). Mutual authentication is required: the
 // exchange is satisfied (MAILFW_SASL_OK) only once the server has proved
-// who it is.
+// who it is -- except over NTLM (when `ntlm` allows it inside SPNEGO),
+// which has no mutual authentication; the server's mechListMIC is the most
+// it proves. SPNEGO negotiates only what `kerberos`/`ntlm` allow, so a
+// missing service principal cannot silently fall back to NTLM.
 //
 // Every 334 gets an answer: the next token, or an empty line once the
 // context is established (MS-SSEAN 4.1; RFC 4752 before the layer step).
@@ -20,7 +23,7 @@ namespace mailfw::sasl_gssapi {
 // Plain logic: plugin.cpp binds it to the ABI (as sasl-plain does).
 class GssapiClient {
 public:
-    GssapiClient(const Host& host, const mailfw_client_params& params, bool spnego);
+    GssapiClient(const Host& host, const mailfw_client_params& params, bool spnego, bool kerberos, bool ntlm);
     ~GssapiClient();
     GssapiClient(const GssapiClient&) = delete;
     GssapiClient& operator=(const GssapiClient&) = delete;
@@ -29,12 +32,13 @@ public:
 private:
     enum class State { initiating, established, done };
     int start(std::string& out);
+    int restrict_spnego(std::string& out);  // gss_set_neg_mechs to kerberos_/ntlm_
     int initiate(std::string_view token, std::string& out);
     int answer_offer(std::string_view wrapped, std::string& out);
     int fail(std::string reason, std::string& out);
 
     const Host& host_;
-    const bool spnego_;
+    const bool spnego_, kerberos_, ntlm_;
     std::string user_, password_, authzid_, target_;
     State state_ = State::initiating;
     gss_cred_id_t cred_ = GSS_C_NO_CREDENTIAL;

@@ -38,6 +38,11 @@ int GssapiExchange::step(const unsigned char* in, size_t len, std::string& out) 
             return offer_layer(out);
         case State::layer:
             return finish_layer(data, out);
+        case State::ntlm: {
+            const int r = ntlm_->step(data, out);
+            if (r != MAILFW_SASL_CONTINUE) state_ = State::done;
+            return r;
+        }
         case State::done:
             break;
     }
@@ -49,6 +54,12 @@ int GssapiExchange::accept(std::string_view token, std::string& out) {
     if (context_ == GSS_C_NO_CONTEXT) {
         kind_ = initial_token_kind(token);
         if (kind_ == TokenKind::other) return fail("not a SPNEGO or Kerberos initial token", out);
+        if (kind_ == TokenKind::spnego) {
+            const int r = negotiate(token, out);
+            if (state_ != State::accepting) return r;  // NTLM took it, or it failed
+        } else if (!settings_.kerberos) {
+            return fail("raw Kerberos refused (mechanisms = ntlm)", out);
+        }
     }
     gss_buffer_desc in = gss_input(token);
     GssBuffer reply;
@@ -79,6 +90,29 @@ int GssapiExchange::accept(std::string_view token, std::string& out) {
     state_ = State::last_token;
     if (!out.empty()) return MAILFW_SASL_CONTINUE;
     return offer_layer(out);
+}
+
+int GssapiExchange::negotiate(std::string_view token, std::string& out) {
+    const auto init = parse_neg_token_init(token);
+    if (!init) return fail("malformed SPNEGO NegTokenInit", out);
+    std::string offered;
+    for (const std::string& m : init->mech_types) {
+        if (m == mech_oid::kerberos || m == mech_oid::ms_kerberos) {
+            if (settings_.kerberos) return MAILFW_SASL_CONTINUE;  // MIT's acceptor takes the token
+        } else if (m == mech_oid::ntlmssp && settings_.ntlm) {
+            ntlm_ = std::make_unique<SpnegoNtlmExchange>(host_, session_, settings_.ntlm_names);
+            state_ = State::ntlm;
+            const int r = ntlm_->start(*init, out);
+            if (r != MAILFW_SASL_CONTINUE) state_ = State::done;
+            return r;
+        }
+        offered += (offered.empty() ? "" : " ") + oid_text(m);
+    }
+    // Kerberos among them but not allowed, or only mechanisms this server lacks.
+    return fail(std::string("SPNEGO: no mechanism in common (the client offers ") + offered + "; mechanisms = " +
+                    (settings_.kerberos ? "kerberos" : "") + (settings_.kerberos && settings_.ntlm ? " " : "") +
+                    (settings_.ntlm ? "ntlm" : "") + ")",
+                out);
 }
 
 std::string GssapiExchange::identify(gss_name_t source) {

@@ -11,15 +11,20 @@
 //
 // SPNEGO clients finish as MS-SSEAN 4.1 shows: the final NegTokenResp in a
 // 334, the client's (empty) answer, 235 -- Microsoft's SPNEGO-in-SASL has no
-// layer step. A new exchange is made for every AUTH attempt and destroyed
+// layer step. A SPNEGO client whose NegTokenInit prefers NTLM (it has no
+// Kerberos ticket) goes to SpnegoNtlmExchange instead, when `mechanisms`
+// allows NTLM; MIT's SPNEGO acceptor is restricted to Kerberos. A new exchange is made for every AUTH attempt and destroyed
 // after it (no state crosses attempts: CVE-2011-1720).
 #pragma once
 #include <gssapi/gssapi.h>
 #include <mailfw/plugin.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "ntlm/acceptor.hpp"
+#include "spnego_ntlm_exchange.hpp"
 #include "token_kind.hpp"
 
 namespace mailfw::sasl_gssapi {
@@ -32,7 +37,10 @@ enum class UserName {
 };
 
 struct GssapiSettings {
-    gss_cred_id_t credentials = GSS_C_NO_CREDENTIAL;
+    bool kerberos = true;  // `mechanisms`: Kerberos (SPNEGO and raw) ...
+    bool ntlm = false;     // ... and NTLM inside SPNEGO
+    gss_cred_id_t credentials = GSS_C_NO_CREDENTIAL;  // Kerberos only
+    ntlm::AcceptorSettings ntlm_names;
     std::vector<std::string> realms;  // accepted realms; empty: any
     UserName user_name = UserName::short_name;
 };
@@ -47,8 +55,10 @@ public:
     int step(const unsigned char* in, size_t len, std::string& out);
 
 private:
-    enum class State { accepting, last_token, layer, done };
+    enum class State { accepting, last_token, layer, ntlm, done };
     int accept(std::string_view token, std::string& out);
+    // SPNEGO's first token: Kerberos (MIT) or NTLM (ours), by the client's order.
+    int negotiate(std::string_view token, std::string& out);
     std::string identify(gss_name_t source);  // principal_ and user_; else why not
     int offer_layer(std::string& out);  // raw Kerberos: the wrapped offer, in a 334
     int finish_layer(std::string_view wrapped, std::string& out);
@@ -63,6 +73,7 @@ private:
     gss_ctx_id_t context_ = GSS_C_NO_CONTEXT;
     gss_OID mech_ = GSS_C_NO_OID;
     std::string principal_, user_;
+    std::unique_ptr<SpnegoNtlmExchange> ntlm_;
 };
 
 }  // namespace mailfw::sasl_gssapi

@@ -36,6 +36,7 @@ class RealmAndServer(MailfwTestCase):
     principals = {"alice": "alice-krb-pw"}
     initiator_env = False  # this process is a GSS-API client too (python3-gssapi)
     server_kwargs = {}
+    gssapi_section = {}  # more keys for [sasl-gssapi]
 
     @classmethod
     def setUpClass(cls):
@@ -49,7 +50,8 @@ class RealmAndServer(MailfwTestCase):
             if cls.server_kwargs is not None:
                 kw = dict(cls.server_kwargs)
                 kw.setdefault("loads", GSSAPI)
-                kw["extra_sections"] = {"sasl-gssapi": {"keytab": cls.realm.keytab, "hostname": "localhost"}}
+                kw["extra_sections"] = {"sasl-gssapi": dict({"keytab": cls.realm.keytab, "hostname": "localhost"},
+                                                            **cls.gssapi_section)}
                 cls.srv = MailfwServer(env=cls.realm.server_env(), **kw)
                 cls.srv.start()
         except Exception:
@@ -343,8 +345,116 @@ class OurClientMechanism(RealmAndServer):
         srv = self.make_server(loads=GSSAPI, env=self.realm.server_env(), extra_sections={"sasl-gssapi": {}})
         r = srv.admin("user", "list")
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("[sasl-gssapi] needs keytab = (the service key) to offer AUTH GSSAPI; set server = false",
-                      r.stderr)
+        self.assertIn("[sasl-gssapi] needs keytab = (the service key) to offer Kerberos; set mechanisms = ntlm for "
+                      "NTLM only, or server = false", r.stderr)
+
+
+SPNEGO_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spnego_client.py")
+NTLM_MECH_LINE = "gssntlmssp_v1 1.3.6.1.4.1.311.2.2.10 /usr/lib/x86_64-linux-gnu/gssntlmssp/gssntlmssp.so\n"
+
+
+@unittest.skipIf(MISSING_FOR_SCRIPTS, MISSING_WHY)
+class SpnegoNtlm(RealmAndServer):
+    """NTLM inside SPNEGO (mechanisms = kerberos ntlm): a client with no
+    Kerberos ticket negotiates NTLM -- gss-ntlmssp on the client side, the
+    stores' NT hashes (store-sqlite ntlm_hashes) on the server's."""
+    server_kwargs = dict(users={"dave": "Dave-Pa55"}, store={"ntlm_hashes": True})
+    gssapi_section = {"mechanisms": "kerberos ntlm"}
+
+    def ntlm_env(self, password="Dave-Pa55", user="dave", ticket=False):
+        """gss-ntlmssp loaded, its credentials in NTLM_USER_FILE; no ticket
+        unless asked for."""
+        mech_conf = os.path.join(self.realm.dir, "mech-ntlmssp.conf")
+        with open(mech_conf, "w") as f:
+            f.write(NTLM_MECH_LINE)
+        users = os.path.join(self.realm.dir, "ntlm-user-%s-%s" % (user, password))
+        with open(users, "w") as f:
+            f.write("TEST:%s:%s\n" % (user, password))
+        env = dict(self.realm.client_env(), GSS_MECH_CONFIG=mech_conf, NTLM_USER_FILE=users)
+        if not ticket:
+            env["KRB5CCNAME"] = "MEMORY:no-ticket"
+        return env
+
+    def ntlm_client(self, password="Dave-Pa55", port=None, ticket=False):
+        """The gss-ntlmssp initiator (python3-gssapi) in its own process."""
+        return subprocess.run(["/usr/bin/python3", SPNEGO_CLIENT, str(port or self.srv.port)],
+                              capture_output=True, text=True, timeout=60, env=self.ntlm_env(password, ticket=ticket))
+
+    def test_no_ticket_negotiates_ntlm(self):
+        r = self.ntlm_client()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.srv.read_log()[-3000:])
+        self.assertIn("mechanism: 1.3.6.1.4.1.311.2.2.10", r.stdout, "the client asserts NTLM")
+        self.assertEqual(r.stdout.count("S: 334"), 2, "the CHALLENGE, then the final NegTokenResp with its MIC:\n" + r.stdout)
+        self.assertTrue(self.wait_for_log("GSSAPI: dave authenticated with NTLM (SPNEGO, NTLMv2)"),
+                        self.srv.read_log()[-3000:])
+        self.assertTrue(self.wait_for_log("authenticated as dave with GSSAPI (NTLM)"), self.srv.read_log()[-3000:])
+
+    def test_a_wrong_password_is_535(self):
+        r = self.ntlm_client(password="wrong")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("S: 535 5.7.8", r.stdout)
+        self.assertTrue(self.wait_for_log("SPNEGO/NTLM: dave: wrong password (NTLMv2)"))
+
+    def test_kerberos_still_wins_with_a_ticket(self):
+        r = subprocess.run([SASL_CLIENT, "--plugin", "sasl-gssapi", "--mech", "GSSAPI", "--host", "localhost",
+                            "--port", str(self.srv.port), "--set", "server=false"],
+                           capture_output=True, text=True, timeout=60, env=self.realm.client_env())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertTrue(self.wait_for_log("GSSAPI: alice@%s authenticated with Kerberos (SPNEGO)" % REALM))
+
+    def test_ntlm_only_counter_proposes_ntlm_to_a_client_preferring_kerberos(self):
+        # With a ticket the client lists Kerberos first (its optimistic token);
+        # a server with mechanisms = ntlm (no keytab needed) answers
+        # request-mic + NTLM, and the mechListMICs protect the switch.
+        srv = self.start_server(loads=GSSAPI, env=self.realm.server_env(), users={"dave": "Dave-Pa55"},
+                                store={"ntlm_hashes": True}, extra_sections={"sasl-gssapi": {"mechanisms": "ntlm"}})
+        r = self.ntlm_client(port=srv.port, ticket=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + srv.read_log()[-3000:])
+        self.assertIn("mechanism: 1.3.6.1.4.1.311.2.2.10", r.stdout)
+        self.assertEqual(r.stdout.count("S: 334"), 3, "request-mic, the CHALLENGE, the final MIC:\n" + r.stdout)
+        self.assertTrue(self.wait_for_log("GSSAPI with NTLM inside SPNEGO only (mechanisms = ntlm)", srv))
+        self.assertTrue(self.wait_for_log("authenticated as dave with GSSAPI (NTLM)", srv))
+        # Raw Kerberos is Kerberos: refused there.
+        c = self.connect(srv)
+        self.assertReply(c.ehlo(), 250)
+        self.assertReply(c.cmd("AUTH GSSAPI " + b64(b"\x60\x0b\x06\x09\x2a\x86\x48\x86\xf7\x12\x01\x02\x02")),
+                         535, "5.7.8")
+        self.assertTrue(self.wait_for_log("raw Kerberos refused (mechanisms = ntlm)", srv))
+
+    def test_our_client_falls_back_to_ntlm_only_when_allowed(self):
+        # dave has no principal: Kerberos cannot get a ticket with his
+        # password, gss-ntlmssp can make NTLM credentials from it.
+        def client(*extra):
+            env = self.ntlm_env()
+            env["ASAN_OPTIONS"] = "detect_leaks=0"  # gss-ntlmssp's acquire_cred_with_password leaks (krb5_realm.py)
+            return subprocess.run([SASL_CLIENT, "--plugin", "sasl-gssapi", "--mech", "GSSAPI", "--host", "localhost",
+                                   "--port", str(self.srv.port), "--set", "server=false", "--user", "dave",
+                                   "--password", "Dave-Pa55"] + list(extra),
+                                  capture_output=True, text=True, timeout=60, env=env)
+        r = client("--set", "mechanisms=kerberos ntlm")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.srv.read_log()[-2000:])
+        self.assertIn("context established over NTLM (SPNEGO)", r.stdout + r.stderr)
+        self.assertTrue(self.wait_for_log("GSSAPI: dave authenticated with NTLM (SPNEGO, NTLMv2)"))
+        r = client()  # mechanisms = kerberos: no silent fall-back to NTLM
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertNotIn("S: 235", r.stdout)
+
+    def test_a_bad_mechanisms_value_stops_start_up(self):
+        srv = self.make_server(loads=GSSAPI, env=self.realm.server_env(), extra_sections={"sasl-gssapi": {
+            "keytab": self.realm.keytab, "hostname": "localhost", "mechanisms": "kerberos negoex"}})
+        r = srv.admin("user", "list")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("bad value 'negoex' in 'mechanisms' of [sasl-gssapi]: expected kerberos, ntlm, or both", r.stderr)
+
+    def test_ntlm_not_allowed_by_default(self):
+        srv = self.start_server(loads=GSSAPI, env=self.realm.server_env(), users={"dave": "Dave-Pa55"},
+                                store={"ntlm_hashes": True},
+                                extra_sections={"sasl-gssapi": {"keytab": self.realm.keytab, "hostname": "localhost"}})
+        r = self.ntlm_client(port=srv.port)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("S: 535 5.7.8", r.stdout)
+        self.assertTrue(self.wait_for_log("SPNEGO: no mechanism in common (the client offers 1.3.6.1.4.1.311.2.2.10; "
+                                          "mechanisms = kerberos)", srv), srv.read_log()[-2000:])
 
 
 @unittest.skipIf(MISSING_FOR_SCRIPTS, MISSING_WHY)

@@ -8,9 +8,9 @@
 namespace mailfw::ntlm {
 namespace {
 
-// MS-NLMP 3.4.5.2 SIGNKEY; the magic constants include their NUL.
-constexpr std::string_view kClientSign("session key to client-to-server signing key magic constant\0", 60);
-constexpr std::string_view kServerSign("session key to server-to-client signing key magic constant\0", 60);
+// MS-NLMP 3.4.5.2 SIGNKEY; the magic constants include their NUL (sizeof).
+constexpr char kClientSign[] = "session key to client-to-server signing key magic constant";
+constexpr char kServerSign[] = "session key to server-to-client signing key magic constant";
 
 }  // namespace
 
@@ -30,10 +30,17 @@ bool SessionSecurity::message_mic_matches(std::string_view negotiate, std::strin
     return expect.size() == kMicSize && CRYPTO_memcmp(expect.data(), mic.data(), kMicSize) == 0;
 }
 
+bool SessionSecurity::can_sign() const {
+    return (flags_ & flag::sign) && (flags_ & flag::extended_session_security);
+}
+
 std::string SessionSecurity::sign(Direction direction, std::string_view message) const {
-    if (!(flags_ & flag::sign) || !(flags_ & flag::extended_session_security)) return {};
+    if (!can_sign()) return {};
     std::string key_input(reinterpret_cast<const char*>(exported_.data()), exported_.size());
-    key_input += direction == Direction::client_to_server ? kClientSign : kServerSign;
+    if (direction == Direction::client_to_server)
+        key_input.append(kClientSign, sizeof kClientSign);
+    else
+        key_input.append(kServerSign, sizeof kServerSign);
     const std::string sign_key = md5(key_input);
     OPENSSL_cleanse(key_input.data(), key_input.size());
     const std::string seq(4, '\0');  // sequence number 0

@@ -35,6 +35,7 @@ public:
     // `message` for sequence number 0; empty when signing was not agreed.
     std::string sign(Direction direction, std::string_view message) const;
     bool verify(Direction direction, std::string_view message, std::string_view signature) const;
+    bool can_sign() const;  // SIGN and extended session security were agreed
 
 private:
     Key16 exported_{};
