@@ -59,6 +59,10 @@ if(_all_built)
     target_sources(mailfw-plugin-unit-tests PRIVATE ${MAILFW_PLUGIN_TEST_DIR}/gssapi_parsers_test.cpp
       ${MAILFW_PLUGIN_SRC_DIR}/sasl-gssapi/token_kind.cpp ${MAILFW_PLUGIN_SRC_DIR}/sasl-gssapi/security_layer.cpp
       ${MAILFW_PLUGIN_SRC_DIR}/sasl-gssapi/principal_name.cpp)
+    if(MAILFW_PLUGIN_SASL_NTLM)  # SPNEGO framing and NTLM inside it (the NTLM core is compiled in above)
+      target_sources(mailfw-plugin-unit-tests PRIVATE ${MAILFW_PLUGIN_TEST_DIR}/spnego_test.cpp
+        ${MAILFW_PLUGIN_SRC_DIR}/sasl-gssapi/spnego_tokens.cpp ${MAILFW_PLUGIN_SRC_DIR}/sasl-gssapi/spnego_ntlm_exchange.cpp)
+    endif()
   endif()
   set_target_properties(mailfw-plugin-unit-tests PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)

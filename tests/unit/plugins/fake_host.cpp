@@ -16,6 +16,7 @@ FakeHost::FakeHost() {
     api_.authorize = &FakeHost::authorize;
     api_.set_auth_identity = &FakeHost::set_auth_identity;
     api_.user_exists = &FakeHost::user_exists;
+    api_.lookup_property = &FakeHost::lookup_property;
     api_.session_info = &FakeHost::session_info;
     api_.complete_delivery = &FakeHost::complete_delivery;
 }
@@ -24,6 +25,17 @@ int FakeHost::user_exists(mailfw_session* s, const char* u, size_t ul) {
     FakeHost& f = self(s);
     if (f.user_exists_override >= 0) return f.user_exists_override;
     return f.known_users.count(std::string(u, ul)) ? MAILFW_OK : MAILFW_NOT_FOUND;
+}
+
+int FakeHost::lookup_property(mailfw_session* s, const char* u, size_t ul, const char* n, size_t nl, char* buf,
+                              size_t cap, size_t* out_len) {
+    FakeHost& f = self(s);
+    auto it = f.properties.find({std::string(u, ul), std::string(n, nl)});
+    if (it == f.properties.end()) return MAILFW_NOT_FOUND;
+    *out_len = it->second.size();
+    if (cap < it->second.size()) return MAILFW_TOO_SMALL;
+    std::memcpy(buf, it->second.data(), it->second.size());
+    return MAILFW_OK;
 }
 
 int FakeHost::session_info(mailfw_session* s, mailfw_session_info* out) {

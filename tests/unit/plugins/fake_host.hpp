@@ -39,6 +39,7 @@ public:
     std::vector<Identity> identities;  // set_auth_identity calls
     std::vector<std::string> verified_passwords;  // what verify_password saw
 
+    std::map<std::pair<std::string, std::string>, std::string> properties;  // (user, name) -> lookup_property
     std::set<std::string> known_users;      // user_exists answers OK for these
     int user_exists_override = -1;          // >= 0: user_exists answers this
     std::string server_hostname = "mx.example.test";  // session_info
@@ -67,6 +68,7 @@ private:
     static int authorize(mailfw_session*, const char*, size_t, const char*, size_t);
     static void set_auth_identity(mailfw_session*, const char*, size_t, const char*, size_t);
     static int user_exists(mailfw_session*, const char*, size_t);
+    static int lookup_property(mailfw_session*, const char*, size_t, const char*, size_t, char*, size_t, size_t*);
     static int session_info(mailfw_session*, mailfw_session_info*);
     static int complete_delivery(mailfw_completion*, const mailfw_delivery_result*);
 };

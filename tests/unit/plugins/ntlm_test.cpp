@@ -1,13 +1,17 @@
-// sasl-ntlm's pure parts: the messages (MS-NLMP 2.2.1) and the response
-// checks against MS-NLMP 4.2's own test vectors (user "User", domain
-// "Domain", password "Password", server challenge 0123456789abcdef).
+// The NTLM core (plugins/common/ntlm): the messages (MS-NLMP 2.2.1), the
+// response checks and session keys against MS-NLMP 4.2's own test vectors
+// (user "User", domain "Domain", password "Password", server challenge
+// 0123456789abcdef), signatures, and the acceptor with the AUTHENTICATE's MIC.
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "common/ntlm/messages.hpp"
 #include "common/legacy_crypto.hpp"
+#include "common/ntlm/acceptor.hpp"
+#include "common/ntlm/digest.hpp"
+#include "common/ntlm/messages.hpp"
 #include "common/ntlm/responses.hpp"
+#include "common/ntlm/session_security.hpp"
 
 using namespace mailfw::ntlm;
 using namespace std::string_literals;
@@ -138,8 +142,10 @@ TEST(NtlmVerify, NtlmV2AsInMsNlmp424) {
                                    "02000c0044006f006d00610069006e00" "01000c00530065007200760065007200"
                                    "0000000000000000");
     const std::string nt = unhex("68cd0ab851e51c96aabc927bebef6a1c") + blob;
-    EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, {}, nt, 0, nullptr),
+    Key16 base{};
+    EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, {}, nt, 0, nullptr, &base),
               Verdict::match);
+    EXPECT_EQ(std::string(base.begin(), base.end()), unhex("8de40ccadbc14a82f15cb0ad0de95ca3")) << "SessionBaseKey";
     std::string wrong = nt;
     wrong[40] ^= 1;  // the client's blob is covered by the proof
     EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, {}, wrong, 0, nullptr),
@@ -164,4 +170,143 @@ TEST(NtlmVerify, NtlmV1OnlyWhenAllowed) {
               Verdict::match);
     EXPECT_EQ(verify_response(kPasswordHash, kServerChallenge, kUser16Upper, kDomain16, {}, "short", 0, kLegacy.des_ecb()),
               Verdict::malformed);
+}
+
+namespace {
+Key16 key_of(const std::string& bytes) {
+    Key16 k{};
+    std::copy(bytes.begin(), bytes.end(), k.begin());
+    return k;
+}
+const std::string kPlaintext16 = field_utf16("Plaintext", false, false);
+}  // namespace
+
+TEST(NtlmSessionSecurity, SignaturesAsInMsNlmp4244WithoutKeyExchange) {
+    // MS-NLMP 4.2.4.4 signs "Plaintext" with ExportedSessionKey 55..55; its
+    // checksum 7fb38ec5c55d4976 is this HMAC (70352851f2564309) sealed by
+    // RC4, which only KEY_EXCH brings -- and mailfw never grants KEY_EXCH.
+    const SessionSecurity s(key_of(std::string(16, '\x55')), flag::sign | flag::extended_session_security);
+    ASSERT_TRUE(s.can_sign());
+    const std::string sig = s.sign(Direction::client_to_server, kPlaintext16);
+    EXPECT_EQ(sig, unhex("0100000070352851f256430900000000"));
+    EXPECT_TRUE(s.verify(Direction::client_to_server, kPlaintext16, sig));
+    EXPECT_FALSE(s.verify(Direction::server_to_client, kPlaintext16, sig)) << "each direction has its own key";
+    EXPECT_FALSE(s.verify(Direction::client_to_server, kPlaintext16 + "x", sig));
+    EXPECT_FALSE(s.verify(Direction::client_to_server, kPlaintext16, sig.substr(0, 15)));
+    const SessionSecurity unsigned_session(key_of(std::string(16, '\x55')), flag::extended_session_security);
+    EXPECT_FALSE(unsigned_session.can_sign());
+    EXPECT_EQ(unsigned_session.sign(Direction::client_to_server, kPlaintext16), "");
+    EXPECT_FALSE(unsigned_session.verify(Direction::client_to_server, kPlaintext16, sig));
+}
+
+namespace {
+
+// An AUTHENTICATE as Windows and gss-ntlmssp send it: Version and MIC
+// fields (the payload moved 24 octets on), MsvAvFlags = MIC in the blob.
+struct ClientSide {
+    std::string negotiate = build_negotiate();
+    std::string authenticate;
+    Key16 exported{};
+};
+
+std::string u16le(uint16_t v) { return std::string{static_cast<char>(v & 0xff), static_cast<char>(v >> 8)}; }
+
+ClientSide client_with_mic(std::string_view password_hash_hex, const std::string& challenge_message, bool with_mic) {
+    ClientSide c;
+    const auto ch = parse_challenge(challenge_message);
+    EXPECT_TRUE(ch);
+    // AV pairs: the server's, with MsvAvFlags (MIC present) before MsvAvEOL.
+    std::string info = ch->target_info.substr(0, ch->target_info.size() - 4);
+    info += u16le(6) + u16le(4) + std::string("\x02\x00\x00\x00", 4) + std::string(4, '\0');
+    NtHash hash = key_of(unhex(password_hash_hex));
+    const std::string user16 = field_utf16("User", false, false), domain16 = field_utf16("Domain", false, false);
+    const Challenge client_challenge = {1, 2, 3, 4, 5, 6, 7, 8};
+    const std::string nt = ntlmv2_response(hash, ch->server_challenge, field_utf16("User", false, true), domain16,
+                                           info, client_challenge, ch->timestamp);
+    const std::string plain = build_authenticate(ch->flags, std::string(24, '\0'), nt, domain16, user16, {});
+    // Move the payload behind Version (8) and MIC (16).
+    std::string m = plain.substr(0, 64);
+    for (size_t at = 12; at <= 52; at += 8) {
+        uint32_t off = 0;
+        for (int i = 0; i < 4; ++i) off |= static_cast<uint32_t>(static_cast<unsigned char>(m[at + 4 + i])) << (8 * i);
+        off += 24;
+        for (int i = 0; i < 4; ++i) m[at + 4 + i] = static_cast<char>((off >> (8 * i)) & 0xff);
+    }
+    m += std::string(8, '\0') + std::string(16, '\0') + plain.substr(64);
+    const std::string hash_bytes(hash.begin(), hash.end());
+    const std::string ntowfv2 = hmac_md5(hash_bytes, field_utf16("User", false, true) + domain16);
+    c.exported = key_of(hmac_md5(ntowfv2, nt.substr(0, 16)));
+    if (with_mic) {
+        const std::string mic = hmac_md5(std::string(c.exported.begin(), c.exported.end()),
+                                         c.negotiate + challenge_message + m);
+        m.replace(kMicOffset, kMicSize, mic);
+    }
+    c.authenticate = m;
+    return c;
+}
+
+const char* kPasswordHex = "a4f49c406510bdcab6824ee7c30fd852";
+
+HashLookup lookup_user(std::string hex) {
+    return [hex](const std::string& user) -> std::optional<std::string> {
+        if (user == "User") return hex;
+        return std::nullopt;
+    };
+}
+
+}  // namespace
+
+TEST(NtlmAcceptor, AnNtlmV2LogonWithItsMic) {
+    const AcceptorSettings settings = names_from_hostname("mx.example.org", std::nullopt);
+    EXPECT_EQ(settings.netbios_domain, "EXAMPLE");
+    EXPECT_EQ(settings.netbios_computer, "MX");
+    Acceptor a(settings);
+    std::string why;
+    ClientSide probe;
+    const auto challenge = a.challenge(probe.negotiate, why);
+    ASSERT_TRUE(challenge) << why;
+    const ClientSide c = client_with_mic(kPasswordHex, *challenge, true);
+    const Outcome o = a.authenticate(c.authenticate, lookup_user(kPasswordHex));
+    ASSERT_TRUE(o.authenticated) << o.reason;
+    EXPECT_EQ(o.user, "User");
+    EXPECT_EQ(o.version, "NTLMv2");
+    EXPECT_TRUE(o.message_mic);
+    ASSERT_TRUE(o.security);
+}
+
+TEST(NtlmAcceptor, AnAlteredOrMissingMicIsRefused) {
+    const AcceptorSettings settings = names_from_hostname("mx.example.org", std::string("corp"));
+    EXPECT_EQ(settings.netbios_domain, "CORP");
+    for (int variant = 0; variant < 3; ++variant) {
+        Acceptor a(settings);
+        std::string why;
+        ClientSide probe;
+        const auto challenge = a.challenge(probe.negotiate, why);
+        ASSERT_TRUE(challenge);
+        ClientSide c = client_with_mic(kPasswordHex, *challenge, variant != 1);
+        if (variant == 0) c.authenticate[kMicOffset] ^= 1;                 // a flipped MIC bit
+        if (variant == 2) c.authenticate[61] ^= 0x80;                       // ALWAYS_SIGN dropped after the MIC
+        const Outcome o = a.authenticate(c.authenticate, lookup_user(kPasswordHex));
+        EXPECT_FALSE(o.authenticated) << variant;
+        EXPECT_NE(o.reason.find("MIC does not match"), std::string::npos) << o.reason;
+    }
+}
+
+TEST(NtlmAcceptor, WrongPasswordUnknownUserAndGarbage) {
+    const AcceptorSettings settings = names_from_hostname("mx.example.org", std::nullopt);
+    Acceptor a(settings);
+    std::string why;
+    EXPECT_FALSE(a.challenge("not ntlm", why));
+    EXPECT_EQ(why, "not an NTLM NEGOTIATE message");
+    ClientSide probe;
+    const auto challenge = a.challenge(probe.negotiate, why);
+    ASSERT_TRUE(challenge);
+    const ClientSide c = client_with_mic(kPasswordHex, *challenge, true);
+    Outcome o = a.authenticate(c.authenticate, lookup_user("00000000000000000000000000000000"));
+    EXPECT_FALSE(o.authenticated);
+    EXPECT_EQ(o.reason, "User: wrong password (NTLMv2)");
+    o = a.authenticate(c.authenticate, [](const std::string&) { return std::optional<std::string>(); });
+    EXPECT_EQ(o.reason, "User: no NT hash in the stores (store-sqlite ntlm_hashes) (NTLMv2)");
+    o = a.authenticate("NTLMSSP\0\x03\0\0\0"s, lookup_user(kPasswordHex));
+    EXPECT_EQ(o.reason, "not an NTLM AUTHENTICATE message");
 }
