@@ -1,6 +1,7 @@
 """sasl-ntlm (AUTH NTLM, MS-SMTPNTLM) with the NT hashes store-sqlite keeps
 (ntlm_hashes = true), against the stock clients: curl (NTLMv2, its 32-byte
-NEGOTIATE) and swaks (Authen::NTLM: NTLMv1 only, refused unless allowed)."""
+NEGOTIATE), swaks (Authen::NTLM: NTLMv1 only, refused unless allowed) and
+gsasl (libntlm: NTLMv1, and it base64-decodes "334 NTLM supported")."""
 
 import os
 import shutil
@@ -107,6 +108,35 @@ class NtlmV1Allowed(SharedServerTestCase):
             self.assertIn(expect, r.stdout, r.stdout + self.srv.read_log()[-2000:])
         self.assertEqual(len(self.srv.delivered("swaks@example.test")), 1)
         self.assertTrue(self.wait_for_log("NTLM: alice authenticated (NTLMv1)"))
+
+
+HAVE_GSASL = shutil.which("gsasl") is not None or bool(os.environ.get("CI"))
+
+
+@unittest.skipUnless(HAVE_GSASL, "gsasl")
+class GsaslNtlm(SharedServerTestCase):
+    """gsasl needs an empty first challenge (relaxed_auth = false) and NTLMv1."""
+    server_kwargs = dict(loads=NTLM, users={"alice": "Alice-Pa55"}, store={"ntlm_hashes": True},
+                         extra_sections={"sasl-ntlm": {"allow_ntlmv1": True}},
+                         listeners={"test": {"relaxed_auth": False}, "relaxed": {}})
+
+    def gsasl(self, listener, password="Alice-Pa55"):
+        return subprocess.run(["gsasl", "--smtp", "--connect", "127.0.0.1:%d" % self.srv.ports[listener], "-m", "NTLM",
+                               "--no-starttls", "-a", "alice", "-p", password, "--quiet"],
+                              input="", capture_output=True, text=True, timeout=60)
+
+    def test_with_an_empty_first_challenge(self):
+        r = self.gsasl("test")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.srv.read_log()[-2000:])
+        self.assertTrue(self.wait_for_log("NTLM: alice authenticated (NTLMv1)"))
+        self.assertNotEqual(self.gsasl("test", password="wrong").returncode, 0)
+        self.assertTrue(self.wait_for_log("alice: wrong password (NTLMv1)"))
+
+    def test_exchanges_334_ntlm_supported_defeats_it(self):
+        # Measured, not wished: gsasl base64-decodes MS-OXSMTP's relaxed line.
+        r = self.gsasl("relaxed")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Base 64 coding error", r.stderr)
 
 
 class WithoutNtHashes(SharedServerTestCase):
