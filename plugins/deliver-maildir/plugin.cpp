@@ -47,25 +47,12 @@ std::string configured_root(const mailfw::Host& host, bool sync) {
 
 bool configured_fsync(const mailfw::Host& host) { return host.config_number("fsync").value_or(1) != 0; }
 
-std::vector<std::string> configured_domains(const mailfw::Host& host) {
-    std::vector<std::string> out;
-    for (size_t i = 0; i < host.config_count("domains"); ++i) {
-        std::string d = host.config_string("domains", i).value_or("");
-        if (d.empty() || d.find_first_of(" \t@<>/") != std::string::npos)
-            throw std::runtime_error("deliver-maildir: `domains = " + d +
-                                     "` is not a domain; write one domain per line (e.g. domains = "
-                                     "example.org), or domains = * for every domain");
-        out.push_back(std::move(d));
-    }
-    return out;
-}
-
 struct Instance : mailfw::PluginInstance {
     explicit Instance(mailfw::Host h)
         : PluginInstance(h),
           writer(configured_root(host(), configured_fsync(host())), configured_fsync(host()),
                  mailfw::deliver_maildir::local_hostname()),
-          domains(configured_domains(host())),
+          domains(mailfw::plugin_common::configured_domains(host(), "deliver-maildir")),
           require_known_user(host().config_number("require_known_user").value_or(0) != 0) {
         if (!configured_fsync(host()))
             host().log(MAILFW_LOG_WARNING,

@@ -43,7 +43,8 @@ if(_all_built)
     ${MAILFW_PLUGIN_TEST_DIR}/nt_hash_test.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/deliver-maildir/maildir_name.cpp
     ${MAILFW_PLUGIN_SRC_DIR}/deliver-maildir/maildir_writer.cpp
-    ${MAILFW_PLUGIN_SRC_DIR}/deliver-maildir/local_recipients.cpp)
+    ${MAILFW_PLUGIN_SRC_DIR}/deliver-maildir/local_recipients.cpp
+    ${MAILFW_PLUGIN_SRC_DIR}/common/local_domains.cpp)
   target_include_directories(mailfw-plugin-unit-tests PRIVATE
     ${MAILFW_PLUGIN_SRC_DIR} ${MAILFW_PLUGIN_SRC_DIR}/common ${MAILFW_PLUGIN_TEST_DIR})
   target_link_libraries(mailfw-plugin-unit-tests PRIVATE
@@ -72,7 +73,7 @@ if(_all_built)
 endif()
 
 # Each plugin's dynamic symbol table is exactly the one entry point.
-foreach(_plugin ${MAILFW_TESTED_PLUGINS} ${MAILFW_LIMIT_PLUGINS} sasl-gssapi sasl-ntlm)
+foreach(_plugin ${MAILFW_TESTED_PLUGINS} ${MAILFW_LIMIT_PLUGINS} sasl-gssapi sasl-ntlm deliver-discard)
   if(TARGET ${_plugin})
     add_test(NAME plugin.exports_one_symbol.${_plugin}
       COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM} -DPLUGIN=$<TARGET_FILE:${_plugin}>
