@@ -3,13 +3,15 @@
 #include <elf.h>
 #include <poll.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 namespace mailfw {
 namespace {
@@ -34,7 +36,7 @@ T read_at(std::string_view image, uint64_t offset) {
 
 std::string at(uint64_t n) { return std::to_string(n); }
 
-constexpr int kProbeThrew = 3;  // the child's exit code when the attempt threw
+constexpr int kProbeFailed = 3;  // the child's exit code when it could not report (no verdict)
 
 }  // namespace
 
@@ -82,70 +84,146 @@ std::optional<std::string> elf_problem(std::string_view image) {
 }
 
 std::optional<std::string> elf_file_problem(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return std::nullopt;  // dlopen reports unreadable files itself
-    std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (image.size() < SELFMAG || std::memcmp(image.data(), ELFMAG, SELFMAG) != 0) return std::nullopt;
-    return elf_problem(image);
+    // Mapped, not read: the check touches the headers and the dynamic
+    // section only, a few pages of a file that may be megabytes of debug
+    // information (reading whole files was most of start-up's CPU).
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;  // dlopen reports unreadable files itself
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+        ::close(fd);
+        return std::nullopt;
+    }
+    const auto size = static_cast<size_t>(st.st_size);
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (map == MAP_FAILED) return std::nullopt;
+    const std::string_view image(static_cast<const char*>(map), size);
+    std::optional<std::string> problem;
+    if (image.size() >= SELFMAG && std::memcmp(image.data(), ELFMAG, SELFMAG) == 0) problem = elf_problem(image);
+    ::munmap(map, size);
+    return problem;
 }
 
-std::optional<std::string> probe_load(const std::function<void()>& attempt) {
+namespace {
+
+// Marks, in the child's stderr, where attempt i begins: "\x1e<i>\n".
+constexpr char kMark = '\x1e';
+
+struct ChildRun {
+    bool finished = false;           // exited 0 after every attempt
+    bool timed_out = false;
+    size_t current = 0;              // the attempt that was running when it ended
+    bool started = false;            // some attempt began
+    int status = 0;
+    std::string said;                // what the current attempt wrote
+};
+
+ChildRun run_child(size_t from, size_t count, const std::function<void(size_t)>& attempt) {
+    ChildRun run;
     int err[2];
-    if (::pipe(err) != 0) return std::nullopt;  // cannot probe: the real load goes ahead
+    if (::pipe(err) != 0) {
+        run.timed_out = true;  // cannot probe: the real loads go ahead
+        return run;
+    }
     const pid_t pid = ::fork();
     if (pid < 0) {
         ::close(err[0]);
         ::close(err[1]);
-        return std::nullopt;
+        run.timed_out = true;
+        return run;
     }
-    if (pid == 0) {  // the child: only the attempt, then _exit (no destructors, no atexit)
+    if (pid == 0) {  // the child: only the attempts, then _exit (no destructors, no atexit)
         ::close(err[0]);
         ::dup2(err[1], STDERR_FILENO);
         // A crash must end the child by its signal, even where a sanitizer
         // or a crash reporter installed handlers of its own.
         for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE}) ::signal(sig, SIG_DFL);
-        int code = 0;
-        try {
-            attempt();
-        } catch (...) {
-            code = kProbeThrew;
+        for (size_t i = from; i < count; ++i) {
+            const std::string mark = std::string(1, kMark) + std::to_string(i) + "\n";
+            if (::write(STDERR_FILENO, mark.data(), mark.size()) < 0) ::_exit(kProbeFailed);
+            try {
+                attempt(i);
+            } catch (...) {
+                // The real load throws the same and says why.
+            }
         }
-        ::_exit(code);
+        ::_exit(0);
     }
     ::close(err[1]);
-    std::string said;  // the loader's own words, if any
+    std::string out;
     char buf[512];
-    // Bounded: a child stuck in the loader must not hang start-up.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    int status = 0;
-    for (;;) {
-        pollfd p{err[0], POLLIN, 0};
-        if (::poll(&p, 1, 10) > 0) {
-            const ssize_t n = ::read(err[0], buf, sizeof buf);
-            if (n > 0 && said.size() < 4096) said.append(buf, static_cast<size_t>(n));
+    // Bounded: a child stuck in the loader must not hang start-up (10 s
+    // from the last attempt that began).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    size_t marks = 0;
+    for (bool open = true;;) {
+        if (open) {
+            pollfd p{err[0], POLLIN, 0};
+            if (::poll(&p, 1, 10) > 0) {
+                const ssize_t n = ::read(err[0], buf, sizeof buf);
+                if (n > 0 && out.size() < (1u << 20)) out.append(buf, static_cast<size_t>(n));
+                if (n == 0) open = false;
+            }
+            const size_t now_marks = static_cast<size_t>(std::count(out.begin(), out.end(), kMark));
+            if (now_marks != marks) {
+                marks = now_marks;
+                deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            }
         }
-        const pid_t r = ::waitpid(pid, &status, WNOHANG);
+        const pid_t r = ::waitpid(pid, &run.status, open ? WNOHANG : 0);
         if (r == pid) break;
         if (r < 0 && errno != EINTR) {
             ::close(err[0]);
-            return std::nullopt;
+            run.timed_out = true;
+            return run;
         }
         if (std::chrono::steady_clock::now() >= deadline) {
             ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
+            ::waitpid(pid, &run.status, 0);
             ::close(err[0]);
-            return std::nullopt;
+            run.timed_out = true;
+            return run;
         }
     }
-    for (ssize_t n; (n = ::read(err[0], buf, sizeof buf)) > 0 && said.size() < 4096;) said.append(buf, static_cast<size_t>(n));
+    for (ssize_t n; (n = ::read(err[0], buf, sizeof buf)) > 0 && out.size() < (1u << 20);)
+        out.append(buf, static_cast<size_t>(n));
     ::close(err[0]);
-    said = said.substr(0, said.find('\n'));
-    if (WIFSIGNALED(status))
-        return "loading it crashed (" + std::string(strsignal(WTERMSIG(status))) + ")" +
-               (said.empty() ? std::string() : ": " + said);
-    if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != kProbeThrew)
-        return "the dynamic loader gave up on it" + (said.empty() ? std::string() : ": " + said);
-    return std::nullopt;
+    run.finished = WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0;
+    const size_t last = out.rfind(kMark);
+    if (last != std::string::npos) {
+        run.started = true;
+        const size_t nl = out.find('\n', last);
+        run.current = static_cast<size_t>(std::stoul(out.substr(last + 1, nl - last - 1)));
+        run.said = nl == std::string::npos ? std::string() : out.substr(nl + 1);
+    }
+    run.said = run.said.substr(0, run.said.find('\n'));
+    return run;
+}
+
+}  // namespace
+
+std::vector<std::optional<std::string>> probe_loads(size_t count, const std::function<void(size_t)>& attempt) {
+    std::vector<std::optional<std::string>> verdicts(count);
+    // One child for all attempts; when one kills it, that one has its
+    // verdict and a new child goes on with the next.
+    for (size_t from = 0; from < count;) {
+        const ChildRun run = run_child(from, count, attempt);
+        if (run.timed_out || run.finished || !run.started) break;
+        if (WIFEXITED(run.status) && WEXITSTATUS(run.status) == kProbeFailed) break;
+        const size_t i = run.current;
+        if (WIFSIGNALED(run.status))
+            verdicts[i] = "loading it crashed (" + std::string(strsignal(WTERMSIG(run.status))) + ")" +
+                          (run.said.empty() ? std::string() : ": " + run.said);
+        else
+            verdicts[i] = "the dynamic loader gave up on it" + (run.said.empty() ? std::string() : ": " + run.said);
+        from = i + 1;
+    }
+    return verdicts;
+}
+
+std::optional<std::string> probe_load(const std::function<void()>& attempt) {
+    return probe_loads(1, [&](size_t) { attempt(); }).front();
 }
 
 }  // namespace mailfw

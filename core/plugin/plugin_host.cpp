@@ -139,19 +139,26 @@ void PluginHost::load_all(const ServerConfig& config, const ConfigFile& file) {
     // Phase 1: load and check every library and its section, so no plugin is
     // created (opening files, sockets) when a later one is refused.
     std::map<std::string, std::string> server_mech_owner, client_mech_owner;  // upper name -> plugin
+    std::vector<std::filesystem::path> paths;
     for (const PluginLoad& load : config.loads) {
-        const std::string at = origin + ":" + std::to_string(load.line) + ": plugin " + load.name;
         auto path = find_plugin_file(load.name, config.plugin_dirs);
         if (!path) {
             std::vector<std::string> dirs;
             for (const auto& d : config.plugin_dirs) dirs.push_back(d.string());
-            throw ConfigError(at + " not found: no " + load.name + ".so in " +
-                              (dirs.empty() ? std::string("(no directory)") : join(dirs)) +
+            throw ConfigError(origin + ":" + std::to_string(load.line) + ": plugin " + load.name + " not found: no " +
+                              load.name + ".so in " + (dirs.empty() ? std::string("(no directory)") : join(dirs)) +
                               "; set `plugin_dir =` in [server] to the directory that holds it, or fix the name");
         }
+        paths.push_back(*path);
+    }
+    const auto damage = check_plugin_files(paths, api());
+    for (size_t index = 0; index < config.loads.size(); ++index) {
+        const PluginLoad& load = config.loads[index];
+        const std::filesystem::path* path = &paths[index];
+        const std::string at = origin + ":" + std::to_string(load.line) + ": plugin " + load.name;
         std::unique_ptr<LoadedPlugin> p;
         try {
-            p = std::make_unique<LoadedPlugin>(open_plugin_library(*path, api()));
+            p = std::make_unique<LoadedPlugin>(open_plugin_library(*path, api(), damage[index]));
         } catch (const PluginRefusal& r) {
             throw ConfigError(at + " (" + path->string() + "): " + r.what());
         }
@@ -285,11 +292,13 @@ std::vector<PluginSummary> PluginHost::discover(const std::vector<std::filesyste
             if (it->path().extension() == ".so" && it->is_regular_file(type_ec)) files.push_back(it->path());
         }
         std::sort(files.begin(), files.end());
-        for (const auto& f : files) {
+        const auto damage = check_plugin_files(files, api());
+        for (size_t index = 0; index < files.size(); ++index) {
+            const auto& f = files[index];
             PluginSummary s;
             s.file = f;
             try {
-                PluginLibrary lib = open_plugin_library(f, api());
+                PluginLibrary lib = open_plugin_library(f, api(), damage[index]);
                 if (lib.name != f.stem().string())
                     throw PluginRefusal("the library calls itself '" + lib.name + "'; rename the file to " +
                                         lib.name + ".so");

@@ -150,14 +150,26 @@ namespace {
 PluginLibrary load_checked(const std::filesystem::path& file, const mailfw_host_api* api);
 }
 
-PluginLibrary open_plugin_library(const std::filesystem::path& file, const mailfw_host_api* api) {
+std::vector<std::optional<std::string>> check_plugin_files(const std::vector<std::filesystem::path>& files,
+                                                           const mailfw_host_api* api) {
     // A damaged file must be refused with a line, not kill us inside dlopen
     // or while its descriptor is read: the structure first, then the whole
-    // load below rehearsed in a child process.
-    auto damaged = elf_file_problem(file);
-    if (!damaged) damaged = probe_load([&] { load_checked(file, api); });
-    if (damaged)
-        throw PluginRefusal("is damaged: " + *damaged + "; reinstall the plugin (or rebuild it) or remove the file "
+    // load below rehearsed in a child process for the files that passed.
+    std::vector<std::optional<std::string>> damage(files.size());
+    std::vector<size_t> sound;
+    for (size_t i = 0; i < files.size(); ++i) {
+        damage[i] = elf_file_problem(files[i]);
+        if (!damage[i]) sound.push_back(i);
+    }
+    const auto probed = probe_loads(sound.size(), [&](size_t k) { load_checked(files[sound[k]], api); });
+    for (size_t k = 0; k < sound.size(); ++k) damage[sound[k]] = probed[k];
+    return damage;
+}
+
+PluginLibrary open_plugin_library(const std::filesystem::path& file, const mailfw_host_api* api,
+                                  const std::optional<std::string>& damage) {
+    if (damage)
+        throw PluginRefusal("is damaged: " + *damage + "; reinstall the plugin (or rebuild it) or remove the file "
                             "from the plugin directory");
     return load_checked(file, api);
 }

@@ -40,9 +40,17 @@ struct PluginLibrary {
     std::vector<std::string> kinds() const;
 };
 
+// What is wrong with each file before it may be opened here: a damaged ELF
+// structure, or a load that crashes -- rehearsed for all files in one child
+// process (a fork per file was half of start-up). nullopt: it may be opened.
+std::vector<std::optional<std::string>> check_plugin_files(const std::vector<std::filesystem::path>& files,
+                                                           const mailfw_host_api* api);
+
 // Opens `file` (RTLD_NOW | RTLD_LOCAL), calls its entry with `api` and checks
-// the descriptor. Throws PluginRefusal.
-PluginLibrary open_plugin_library(const std::filesystem::path& file, const mailfw_host_api* api);
+// the descriptor; `damage` is its check_plugin_files() verdict. Throws
+// PluginRefusal.
+PluginLibrary open_plugin_library(const std::filesystem::path& file, const mailfw_host_api* api,
+                                  const std::optional<std::string>& damage);
 
 // True when `name` is 1 to 20 of A-Z 0-9 - _ (RFC 4422 mechanism names as
 // MS-OXSMTP echoes them).

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include <elf.h>
 
 #include <csignal>
@@ -53,6 +55,29 @@ TEST(ElfCheck, DamagedHeadersAreNamed) {
     EXPECT_NE(elf_problem(far_phdrs)->find("program headers"), std::string::npos);
     EXPECT_EQ(elf_problem("plain text"), "not an ELF file");
     EXPECT_EQ(elf_file_problem("/nonexistent/plugin.so"), std::nullopt);  // dlopen explains that
+}
+
+TEST(ElfCheck, ProbesManyInOneChildAndGoesOnAfterACrash) {
+    std::vector<int> ran;  // in the parent: nothing runs here
+    const auto verdicts = probe_loads(5, [&](size_t i) {
+        ran.push_back(static_cast<int>(i));
+        if (i == 1) std::raise(SIGSEGV);
+        if (i == 2) throw std::runtime_error("refused: the real load says why");
+        if (i == 3) {
+            std::fputs("Inconsistency detected by ld.so: number 3\n", stderr);
+            std::_Exit(127);
+        }
+    });
+    ASSERT_EQ(verdicts.size(), 5u);
+    EXPECT_EQ(verdicts[0], std::nullopt);
+    ASSERT_TRUE(verdicts[1]);
+    EXPECT_NE(verdicts[1]->find("crashed"), std::string::npos) << *verdicts[1];
+    EXPECT_EQ(verdicts[2], std::nullopt) << "a refusal is the real load's to report";
+    ASSERT_TRUE(verdicts[3]);
+    EXPECT_NE(verdicts[3]->find("Inconsistency detected by ld.so: number 3"), std::string::npos) << *verdicts[3];
+    EXPECT_EQ(verdicts[4], std::nullopt) << "probed in a third child";
+    EXPECT_TRUE(ran.empty()) << "every attempt ran in a child";
+    EXPECT_TRUE(probe_loads(0, [](size_t) {}).empty());
 }
 
 TEST(ElfCheck, ProbeReportsACrashInTheChildOnly) {
