@@ -74,14 +74,23 @@ asio::awaitable<bool> Session::fill() {
         inbuf_.erase(0, inpos_);
         inpos_ = 0;
     }
-    size_t old = inbuf_.size();
-    inbuf_.resize(old + kReadChunk);
+    // Nothing kept from the last read: give the buffer back and wait for
+    // bytes without one -- an idle session holds no 16 KiB (issue 8).
+    const bool empty = inbuf_.empty();
+    if (empty) std::string().swap(inbuf_);
     boost::system::error_code ec;
     size_t n = 0;
+    const size_t old = inbuf_.size();
     arm_deadline(read_deadline());
-    auto buf = asio::buffer(inbuf_.data() + old, kReadChunk);
     reading_ = true;
-    n = co_await transport_->read_some(buf, ec);
+    if (empty) {
+        co_await transport_->wait_readable(ec);
+    }
+    if (!ec) {
+        inbuf_.resize(old + kReadChunk);
+        auto buf = asio::buffer(inbuf_.data() + old, kReadChunk);
+        n = co_await transport_->read_some(buf, ec);
+    }
     reading_ = false;
     disarm_deadline();
     inbuf_.resize(old + n);
