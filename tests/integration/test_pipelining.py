@@ -71,6 +71,19 @@ class Pipelining(SharedServerTestCase):
         self.assertEqual(c.read_reply().code, 214)
         self.assertTrue(c.nothing_pending(0.3))
 
+    def test_a_group_ending_exactly_at_a_read_boundary(self):
+        # 2048 commands of 8 octets fill the server's 16 KiB read exactly
+        # (seen with strace: 16384, then the peek, then 800), so its buffer
+        # is empty while 100 more wait in the kernel: the buffer-less wait
+        # that follows must still see them. (Whether they were queued before
+        # the wait began depends on timing, so an edge-triggered wait that
+        # misses them would fail here only sometimes.)
+        c = self.session()
+        c.send(b"NOOP x\r\n" * 2148)
+        for i in range(2148):
+            self.assertReply(c.read_reply(), 250, msg="reply %d" % i)
+        self.assertTrue(c.nothing_pending(0.2))
+
     def test_commands_in_one_byte_segments(self):
         c = self.session()
         for b in b"NOOP\r\nMAIL FROM:<s@example.test>\r\n":
