@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -151,27 +150,37 @@ ChildRun run_child(size_t from, size_t count, const std::function<void(size_t)>&
         ::_exit(0);
     }
     ::close(err[1]);
+    // What the child wrote from the last mark on: the current attempt's mark
+    // and its words (earlier attempts' text is dropped, so marks are never
+    // lost to the size cap).
     std::string out;
+    auto take = [&](const char* data, size_t n) {
+        const std::string_view chunk(data, n);
+        const size_t mark = chunk.rfind(kMark);
+        if (mark != std::string_view::npos) {
+            out.assign(chunk.substr(mark));
+            return true;
+        }
+        if (out.size() < 4096) out.append(chunk.substr(0, 4096 - out.size()));
+        return false;
+    };
     char buf[512];
     // Bounded: a child stuck in the loader must not hang start-up (10 s
     // from the last attempt that began).
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    size_t marks = 0;
     for (bool open = true;;) {
         if (open) {
             pollfd p{err[0], POLLIN, 0};
             if (::poll(&p, 1, 10) > 0) {
                 const ssize_t n = ::read(err[0], buf, sizeof buf);
-                if (n > 0 && out.size() < (1u << 20)) out.append(buf, static_cast<size_t>(n));
+                if (n > 0 && take(buf, static_cast<size_t>(n)))
+                    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
                 if (n == 0) open = false;
             }
-            const size_t now_marks = static_cast<size_t>(std::count(out.begin(), out.end(), kMark));
-            if (now_marks != marks) {
-                marks = now_marks;
-                deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-            }
+        } else {
+            ::poll(nullptr, 0, 1);  // its stderr is closed: wait for the exit, still bounded
         }
-        const pid_t r = ::waitpid(pid, &run.status, open ? WNOHANG : 0);
+        const pid_t r = ::waitpid(pid, &run.status, WNOHANG);
         if (r == pid) break;
         if (r < 0 && errno != EINTR) {
             ::close(err[0]);
@@ -186,16 +195,22 @@ ChildRun run_child(size_t from, size_t count, const std::function<void(size_t)>&
             return run;
         }
     }
-    for (ssize_t n; (n = ::read(err[0], buf, sizeof buf)) > 0 && out.size() < (1u << 20);)
-        out.append(buf, static_cast<size_t>(n));
+    for (ssize_t n; (n = ::read(err[0], buf, sizeof buf)) > 0;) take(buf, static_cast<size_t>(n));
     ::close(err[0]);
     run.finished = WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0;
-    const size_t last = out.rfind(kMark);
-    if (last != std::string::npos) {
-        run.started = true;
-        const size_t nl = out.find('\n', last);
-        run.current = static_cast<size_t>(std::stoul(out.substr(last + 1, nl - last - 1)));
-        run.said = nl == std::string::npos ? std::string() : out.substr(nl + 1);
+    if (!out.empty() && out[0] == kMark) {
+        const size_t nl = out.find('\n');
+        size_t index = 0;
+        bool digits = nl != std::string::npos && nl > 1;
+        for (size_t k = 1; digits && k < nl; ++k) {
+            if (out[k] < '0' || out[k] > '9') digits = false;
+            else index = index * 10 + static_cast<size_t>(out[k] - '0');
+        }
+        if (digits && index >= from && index < count) {  // else a mark the attempt itself wrote: no verdict
+            run.started = true;
+            run.current = index;
+            run.said = out.substr(nl + 1);
+        }
     }
     run.said = run.said.substr(0, run.said.find('\n'));
     return run;
