@@ -2,29 +2,12 @@
 
 #include <openssl/rand.h>
 
-#include <chrono>
-
 #include "nt_hash.hpp"
 #include "ntlm/messages.hpp"
 #include "ntlm/responses.hpp"
 
 namespace mailfw::sasl_ntlm {
 using namespace ntlm;
-namespace {
-
-uint64_t filetime_now() {
-    using namespace std::chrono;
-    return static_cast<uint64_t>(duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count() / 100) +
-           116444736000000000ull;
-}
-
-bool to_bytes(std::string_view hex, NtHash& out) {
-    if (hex.size() != 32) return false;
-    for (size_t i = 0; i < 16; ++i) out[i] = static_cast<uint8_t>(std::stoi(std::string(hex.substr(2 * i, 2)), nullptr, 16));
-    return true;
-}
-
-}  // namespace
 
 NtlmClient::NtlmClient(const mailfw_client_params& params, const plugin_common::LegacyCrypto& crypto)
     : password_(view(params.password)), crypto_(crypto) {
@@ -61,7 +44,7 @@ int NtlmClient::step(const unsigned char* in, size_t len, std::string& out) {
     if (!(c->flags & flag::unicode)) return fail("the server does not speak Unicode NTLM", out);
     auto hex = plugin_common::nt_hash_hex(crypto_, password_);
     NtHash hash{};
-    if (!hex || !to_bytes(*hex, hash)) return fail("no NT hash of the password (not UTF-8, or MD4 missing)", out);
+    if (!hex || !nt_hash_from_hex(*hex, hash)) return fail("no NT hash of the password (not UTF-8, or MD4 missing)", out);
     wipe(*hex);
     Challenge client{};
     if (RAND_bytes(client.data(), static_cast<int>(client.size())) != 1) return fail("no random client challenge", out);

@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 import time
 
+from mailfw_harness import stop_process
+
 REALM = "TEST.LOCAL"
 TOOLS = ("krb5kdc", "kdb5_util", "kadmin.local", "kinit")
 
@@ -139,13 +141,7 @@ class Realm:
         return out
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
         if os.environ.get("MAILFW_KEEP_TMP"):
             print("kept", self.dir)

@@ -692,6 +692,18 @@ def _first_diff(a, b):
     return min(len(a), len(b))
 
 
+def stop_process(proc, timeout=10):
+    """SIGTERM, wait up to `timeout`, then SIGKILL: a helper process (KDC, smtp-sink) is gone afterwards."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def dot_stuff(body):
     """DATA transparency (RFC 5321 4.5.2): double a leading '.' on every line."""
     if not body.endswith(b"\r\n"):

@@ -4,7 +4,6 @@
 #include <openssl/rand.h>
 
 #include <cctype>
-#include <chrono>
 
 #include <mailfw/plugin.hpp>
 
@@ -12,29 +11,6 @@
 
 namespace mailfw::ntlm {
 namespace {
-
-// 100 ns ticks since 1601-01-01 (a FILETIME), for MsvAvTimestamp.
-uint64_t filetime_now() {
-    using namespace std::chrono;
-    const auto unix_100ns = duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count() / 100;
-    return static_cast<uint64_t>(unix_100ns) + 116444736000000000ull;
-}
-
-bool from_hex(std::string_view hex, NtHash& out) {
-    if (hex.size() != 32) return false;
-    auto nibble = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-    };
-    for (size_t i = 0; i < 16; ++i) {
-        const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) return false;
-        out[i] = static_cast<uint8_t>(hi * 16 + lo);
-    }
-    return true;
-}
 
 std::string upper(std::string s) {
     for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -97,7 +73,7 @@ Outcome Acceptor::authenticate(std::string_view message, const HashLookup& looku
     // random hash, so the answer takes the same time and says nothing.
     NtHash hash{};
     auto hex = lookup(*user);
-    const bool known = hex && from_hex(*hex, hash);
+    const bool known = hex && nt_hash_from_hex(*hex, hash);
     if (hex) OPENSSL_cleanse(hex->data(), hex->size());
     if (!known) RAND_bytes(hash.data(), static_cast<int>(hash.size()));
     Key16 base{};

@@ -1,6 +1,8 @@
 #include "ntlm/responses.hpp"
 
 #include <openssl/crypto.h>
+
+#include <chrono>
 #include <openssl/evp.h>
 
 #include "ntlm/digest.hpp"
@@ -61,6 +63,28 @@ std::string ntlmv2_response(const NtHash& hash, const Challenge& server_challeng
     const std::string proof =
         hmac_md5(key, std::string(reinterpret_cast<const char*>(server_challenge.data()), 8) + blob);
     return proof.empty() ? std::string() : proof + blob;
+}
+
+bool nt_hash_from_hex(std::string_view hex, NtHash& out) {
+    if (hex.size() != 32) return false;
+    auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    for (size_t i = 0; i < 16; ++i) {
+        const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        out[i] = static_cast<uint8_t>(hi * 16 + lo);
+    }
+    return true;
+}
+
+uint64_t filetime_now() {
+    using namespace std::chrono;
+    const auto unix_100ns = duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count() / 100;
+    return static_cast<uint64_t>(unix_100ns) + 116444736000000000ull;
 }
 
 const char* response_version(std::string_view nt) {

@@ -34,6 +34,12 @@ std::string ntlmv2_response(const NtHash& hash, const Challenge& server_challeng
                             std::string_view domain16, std::string_view target_info, const Challenge& client_challenge,
                             uint64_t filetime);
 
+// A stored NT hash (32 hex digits, either case) as bytes; false for anything else.
+bool nt_hash_from_hex(std::string_view hex, NtHash& out);
+
+// Now as a FILETIME (100 ns ticks since 1601-01-01): MsvAvTimestamp.
+uint64_t filetime_now();
+
 // Which version a response is, for the log.
 const char* response_version(std::string_view nt_response);
 

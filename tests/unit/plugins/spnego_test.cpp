@@ -149,8 +149,7 @@ struct NtlmInSpnego {
         const auto resp = parse_neg_token_resp(challenge_resp);
         const auto ch = parse_challenge(*resp->response_token);
         NtHash hash{};
-        const std::string hex = "a4f49c406510bdcab6824ee7c30fd852";
-        for (size_t i = 0; i < 16; ++i) hash[i] = static_cast<uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+        EXPECT_TRUE(nt_hash_from_hex("a4f49c406510bdcab6824ee7c30fd852", hash));
         const std::string user_upper = field_utf16("User", false, true), domain = field_utf16("Domain", false, false);
         const std::string nt =
             ntlmv2_response(hash, ch->server_challenge, user_upper, domain, ch->target_info, {1, 2, 3, 4, 5, 6, 7, 8}, 1);
