@@ -12,11 +12,13 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "plugin/counter_backend.hpp"
 #include "plugin/host_handle.hpp"
 #include "plugin/plugin_host.hpp"
 #include "plugin/session_handle.hpp"
+#include "spool/group_commit.hpp"
 #include "util/log.hpp"
 
 namespace mailfw {
@@ -402,6 +404,21 @@ int api_complete_delivery(mailfw_completion* token, const mailfw_delivery_result
     }
 }
 
+int api_commit_durable(mailfw_host* host, const int* fds, size_t fd_count, mailfw_durable_fn done,
+                       void* user_data) noexcept {
+    try {
+        if (!host || !host->group_commit || !done || !fds || fd_count == 0) return MAILFW_INVALID;
+        std::vector<int> list(fds, fds + fd_count);
+        for (int fd : list)
+            if (fd < 0) return MAILFW_INVALID;
+        const bool taken =
+            host->group_commit->submit(std::move(list), [done, user_data](int error) { done(user_data, error); });
+        return taken ? MAILFW_OK : MAILFW_INVALID;
+    } catch (...) {
+        return MAILFW_INVALID;
+    }
+}
+
 const mailfw_host_api kApi = {
     .struct_size = sizeof(mailfw_host_api),
     .abi_major = MAILFW_ABI_MAJOR,
@@ -433,6 +450,7 @@ const mailfw_host_api kApi = {
     .rate_update_async = &api_rate_update_async,
     .server_info = &api_server_info,
     .inactivity_timer_start = &api_inactivity_timer_start,
+    .commit_durable = &api_commit_durable,
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "plugin/crash_guard.hpp"
 #include "plugin/host_handle.hpp"
 #include "plugin/plugin_library.hpp"
+#include "util/log.hpp"
 
 namespace mailfw {
 
@@ -74,6 +75,7 @@ std::string key_description(const KeySpec& k) {
 
 PluginHost::PluginHost(const ServerConfig& config, const ConfigFile& file)
     : counters_(make_counter_backend(config.counters)),
+      group_commit_(std::make_unique<GroupCommit>()),
       hostname_(config.hostname),
       spool_dir_(config.spool_dir.string()) {
     for (const auto& l : config.listeners) listeners_ += (listeners_.empty() ? "" : " ") + l.name;
@@ -117,6 +119,11 @@ void PluginHost::fill_server_info(mailfw_server_info& out) const {
 }
 
 void PluginHost::destroy_instances() noexcept {
+    // Commits still out answer into plugin code: let them finish first.
+    group_commit_->stop();
+    if (const uint64_t n = group_commit_->requests())
+        log::info("group commit: " + std::to_string(n) + " request(s) made durable in " +
+                  std::to_string(group_commit_->batches()) + " batch(es)");
     server_mechs_.clear();
     client_mechs_.clear();
     event_handlers_.clear();
@@ -180,6 +187,7 @@ void PluginHost::load_all(const ServerConfig& config, const ConfigFile& file) {
         p->host = std::make_unique<mailfw_host>();
         p->host->plugin = load.name;
         p->host->counters = counters_.get();
+        p->host->group_commit = group_commit_.get();
         p->host->owner = this;
         p->host->config = validate_section(file, load.name, lib.keys, "plugin " + load.name);
         plugins_.push_back(std::move(p));

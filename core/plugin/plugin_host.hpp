@@ -19,6 +19,7 @@
 #include "config/section_schema.hpp"
 #include "config/server_config.hpp"
 #include "plugin/counter_backend.hpp"
+#include "spool/group_commit.hpp"
 
 namespace mailfw {
 
@@ -140,6 +141,7 @@ private:
     void destroy_instances() noexcept;
 
     std::unique_ptr<CounterBackend> counters_;  // outlives the plugins (declared first)
+    std::unique_ptr<GroupCommit> group_commit_;  // commit_durable; stopped before instances die
     std::string hostname_, spool_dir_, listeners_;  // for server_info, set before any create()
     std::atomic<bool> shutting_down_{false};
     std::vector<std::unique_ptr<LoadedPlugin>> plugins_;

@@ -12,6 +12,7 @@
 
 #include "config/server_config.hpp"
 #include "plugin/plugin_host.hpp"
+#include "spool/spool_file.hpp"
 
 namespace mailfw {
 
@@ -42,6 +43,7 @@ struct ListenerContext {
     boost::asio::thread_pool* auth_pool = nullptr;      // SASL steps: CPU-bound hashing, KDC calls
     boost::asio::thread_pool* delivery_pool = nullptr;  // BLOCKING deliveries: disk I/O, fsync
     SessionRegistry* registry = nullptr;
+    SpoolPool* spool_pool = nullptr;  // the spool directory's files, reused
 };
 
 // Connection ids are unique for the process lifetime, across listeners.

@@ -43,6 +43,7 @@ Server::Server(const ServerConfig& config, PluginHost& plugins)
       grace_timer_(io_),
       drain_timer_(io_) {
     prepare_spool_directory(config.spool_dir);
+    spool_pool_ = std::make_unique<SpoolPool>(config.spool_dir);
     if (config.tls_certificate && config.tls_key) tls_ = make_server_tls_context(*config.tls_certificate, *config.tls_key);
     if (plugins.deliveries().empty())
         throw ConfigError("no delivery plugin is loaded, so no message could be accepted; add `load = deliver-maildir` "
@@ -57,6 +58,7 @@ Server::Server(const ServerConfig& config, PluginHost& plugins)
         ctx->auth_pool = &auth_pool_;
         ctx->delivery_pool = &delivery_pool_;
         ctx->registry = &registry_;
+        ctx->spool_pool = spool_pool_.get();
         contexts_.push_back(ctx);
         for (const auto& b : l.binds) {
             boost::system::error_code ec;

@@ -17,6 +17,7 @@
 #include "config/server_config.hpp"
 #include "plugin/plugin_host.hpp"
 #include "server/listener_context.hpp"
+#include "spool/spool_file.hpp"
 
 namespace mailfw {
 
@@ -42,12 +43,13 @@ private:
     void watch_drain();
 
     // Order matters: sessions still pending when io_ is destroyed point at
-    // registry_ and tls_, so those are declared (and outlive) it.
+    // registry_, tls_ and the spool pool, so those are declared (and outlive) it.
     const ServerConfig& config_;
     PluginHost& plugins_;
     unsigned threads_;
     SessionRegistry registry_;
     std::unique_ptr<boost::asio::ssl::context> tls_;
+    std::unique_ptr<SpoolPool> spool_pool_;
     boost::asio::io_context io_;
     // Separate so that a flood of password checks cannot delay deliveries.
     boost::asio::thread_pool auth_pool_;

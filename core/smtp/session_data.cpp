@@ -234,7 +234,7 @@ uint64_t Session::size_limit() {
 bool Session::begin_message() {
     txn_->id = make_queue_id();
     try {
-        txn_->spool = std::make_unique<SpoolFile>(ctx_->server->spool_dir, txn_->id);
+        txn_->spool = std::make_unique<SpoolFile>(*ctx_->spool_pool, txn_->id);
     } catch (const std::exception& e) {
         log::write(log::Level::error, std::string("spool: ") + e.what(), id_, client_);
         return false;
@@ -527,7 +527,7 @@ asio::awaitable<Reply> Session::deliver() {
     ti.when = std::chrono::system_clock::now();
     // Fields plugins prepended go on top, above this hop's Received:.
     const std::string trace = t.added_headers + received_header(ti);
-    const std::string spool_path = t.spool->path().string();
+    const std::string& spool_path = t.spool->path();
     const std::string summary = "message " + t.id + " from <" + t.mail_from + "> to " +
                                 std::to_string(t.rcpts.size()) + " recipient(s), " + std::to_string(t.spool->size()) +
                                 " bytes: ";
@@ -570,6 +570,11 @@ asio::awaitable<Reply> Session::deliver() {
         if (!s.outcome.ok()) failed = i;
         names += (names.empty() ? "" : ", ") + deliveries[s.delivery].plugin;
     }
+    // Every delivery copied what it needed: the spool file can serve again.
+    if (std::all_of(shares.begin(), shares.end(), [&](const Share& s) {
+            return deliveries[s.delivery].table.flags & MAILFW_DELIVERY_SPOOL_COPIED;
+        }))
+        t.spool->allow_reuse();
     if (failed == shares.size()) {
         log::write(log::Level::info, summary + "delivered by " + names, id_, client_);
         co_return Reply(250, "2.0.0", "Ok: queued as " + t.id);

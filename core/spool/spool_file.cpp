@@ -18,16 +18,54 @@ namespace {
 constexpr size_t kBufferSize = 64 * 1024;
 }
 
-SpoolFile::SpoolFile(const std::filesystem::path& dir, const std::string& id) : path_(dir / (id + ".msg")) {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot create " + path_.string());
+SpoolPool::SpoolPool(std::filesystem::path dir, size_t capacity) : dir_(std::move(dir)), capacity_(capacity) {}
+
+SpoolPool::~SpoolPool() {
+    for (const Slot& s : idle_) {
+        ::close(s.fd);
+        ::unlink(s.path.c_str());
+    }
+}
+
+SpoolPool::Slot SpoolPool::take(const std::string& id) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!idle_.empty()) {
+            Slot s = std::move(idle_.back());
+            idle_.pop_back();
+            return s;
+        }
+    }
+    Slot s;
+    s.path = (dir_ / (id + ".msg")).string();
+    s.fd = ::open(s.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (s.fd < 0) throw std::system_error(errno, std::generic_category(), "cannot create " + s.path);
+    return s;
+}
+
+void SpoolPool::give_back(Slot slot, bool reusable) noexcept {
+    if (slot.fd < 0) return;
+    if (reusable && ::ftruncate(slot.fd, 0) == 0 && ::lseek(slot.fd, 0, SEEK_SET) == 0) {
+        std::lock_guard lock(mutex_);
+        if (idle_.size() < capacity_) {
+            idle_.push_back(std::move(slot));
+            return;
+        }
+    }
+    ::close(slot.fd);
+    ::unlink(slot.path.c_str());
+}
+
+size_t SpoolPool::idle() const {
+    std::lock_guard lock(mutex_);
+    return idle_.size();
+}
+
+SpoolFile::SpoolFile(SpoolPool& pool, const std::string& id) : pool_(pool), slot_(pool.take(id)) {
     buffer_.reserve(kBufferSize);
 }
 
-SpoolFile::~SpoolFile() {
-    if (fd_ >= 0) ::close(fd_);
-    ::unlink(path_.c_str());
-}
+SpoolFile::~SpoolFile() { pool_.give_back(std::move(slot_), reusable_); }
 
 void SpoolFile::append(std::string_view bytes) {
     size_ += bytes.size();
@@ -38,9 +76,9 @@ void SpoolFile::append(std::string_view bytes) {
     flush_buffer();
     if (bytes.size() >= kBufferSize) {
         while (!bytes.empty()) {
-            ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+            ssize_t n = ::write(slot_.fd, bytes.data(), bytes.size());
             if (n < 0 && errno == EINTR) continue;
-            if (n < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + path_.string());
+            if (n < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + slot_.path);
             bytes.remove_prefix(static_cast<size_t>(n));
         }
         return;
@@ -51,9 +89,9 @@ void SpoolFile::append(std::string_view bytes) {
 void SpoolFile::flush_buffer() {
     std::string_view rest = buffer_;
     while (!rest.empty()) {
-        ssize_t n = ::write(fd_, rest.data(), rest.size());
+        ssize_t n = ::write(slot_.fd, rest.data(), rest.size());
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + path_.string());
+        if (n < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + slot_.path);
         rest.remove_prefix(static_cast<size_t>(n));
     }
     buffer_.clear();

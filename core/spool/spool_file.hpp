@@ -1,35 +1,77 @@
 // A message being received, streamed to a file in the spool directory as
-// it arrives (never held whole in memory). The file is removed when the
-// object dies, so a client that drops mid-DATA leaves nothing behind; the
-// delivery plugin makes its own durable copy before the 250. It is written
-// from the network thread and never fsync'd: page-cache writes only.
+// it arrives (never held whole in memory). When the message is done with,
+// the file goes back to its SpoolPool: emptied and kept for the next
+// message when every delivery said it keeps nothing of it, else removed,
+// so a client that drops mid-DATA leaves nothing behind. The delivery
+// plugin makes its own durable copy before the 250. It is written from the
+// network thread and never fsync'd: page-cache writes only.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mailfw {
 
+// The spool directory's files. Creating and unlinking a file per message
+// costs the filesystem an inode allocation and a free every time (ext4
+// then scans past every inode freed in the last seconds: most of the
+// kernel time under load), so emptied files are kept and reused, up to
+// `capacity` idle ones. Thread-safe.
+class SpoolPool {
+public:
+    struct Slot {
+        int fd = -1;
+        std::string path;
+    };
+    explicit SpoolPool(std::filesystem::path dir, size_t capacity = 256);
+    ~SpoolPool();  // removes the idle files
+    SpoolPool(const SpoolPool&) = delete;
+    SpoolPool& operator=(const SpoolPool&) = delete;
+
+    // An idle file, empty, or a new <dir>/<id>.msg (exclusive, 0600).
+    // Throws std::system_error.
+    Slot take(const std::string& id);
+    // `reusable`: nobody keeps the file or its contents (no link, no open
+    // descriptor): it is emptied and kept when there is room. Otherwise,
+    // and when emptying fails, it is closed and removed.
+    void give_back(Slot slot, bool reusable) noexcept;
+
+    size_t idle() const;
+    const std::filesystem::path& dir() const { return dir_; }
+
+private:
+    std::filesystem::path dir_;
+    size_t capacity_;
+    mutable std::mutex mutex_;
+    std::vector<Slot> idle_;
+};
+
 class SpoolFile {
 public:
-    // Creates <dir>/<id>.msg exclusively (0600). Throws std::system_error.
-    SpoolFile(const std::filesystem::path& dir, const std::string& id);
-    ~SpoolFile();
+    // A file from `pool` (see SpoolPool::take). Throws std::system_error.
+    SpoolFile(SpoolPool& pool, const std::string& id);
+    ~SpoolFile();  // back to the pool: kept only after allow_reuse()
     SpoolFile(const SpoolFile&) = delete;
     SpoolFile& operator=(const SpoolFile&) = delete;
 
     void append(std::string_view bytes);  // buffered; throws std::system_error
     void finish();                        // flushes the buffer; the file is complete
     uint64_t size() const { return size_; }
-    const std::filesystem::path& path() const { return path_; }
+    const std::string& path() const { return slot_.path; }
+    // Every delivery is done with the file and kept nothing of it.
+    void allow_reuse() { reusable_ = true; }
 
 private:
     void flush_buffer();
-    std::filesystem::path path_;
-    int fd_ = -1;
+    SpoolPool& pool_;
+    SpoolPool::Slot slot_;
     std::string buffer_;
     uint64_t size_ = 0;
+    bool reusable_ = false;
 };
 
 // Creates the spool directory (0700) if needed and removes files that a

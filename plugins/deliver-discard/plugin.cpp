@@ -59,7 +59,8 @@ constexpr mailfw_config_key keys[] = {
     mailfw::config_key("log", MAILFW_KEY_BOOL, "true", "log one line per discarded message"),
 };
 
-constexpr mailfw_delivery delivery = mailfw::delivery_table<Instance>(0);
+// It never reads the spool file at all.
+constexpr mailfw_delivery delivery = mailfw::delivery_table<Instance>(MAILFW_DELIVERY_SPOOL_COPIED);
 
 constexpr mailfw_plugin make_descriptor() {
     mailfw_plugin p = mailfw::plugin_descriptor<Instance>(

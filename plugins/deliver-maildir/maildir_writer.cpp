@@ -86,8 +86,9 @@ struct Copy {
 // Writes the copies of one message and takes them all back on failure.
 class Delivery {
 public:
-    Delivery(const std::string& root, bool sync, const std::string& host, const Envelope& env)
-        : root_(root), sync_(sync), host_(host), env_(env) {}
+    Delivery(const std::string& root, bool sync, const std::string& host, const Envelope& env,
+             DeferredSync* deferred)
+        : root_(root), sync_(sync), host_(host), env_(env), deferred_(sync ? deferred : nullptr) {}
 
     std::optional<Failure> run() {
         Fd spool(::open(env_.spool_path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -130,9 +131,14 @@ private:
         if (const int e = write_all(out.fd, head.data(), head.size()))
             return io_failure("cannot write to maildir", tmp, e);
         if (auto failure = copy_spool(spool_fd, out.fd, tmp)) return failure;
-        if (sync_ && ::fsync(out.fd) != 0) return io_failure("cannot write to maildir", tmp, errno);
-        // close() can report a delayed write error (NFS, quotas).
-        if (::close(out.release()) != 0) return io_failure("cannot write to maildir", tmp, errno);
+        if (deferred_) {
+            // The commit's fsync of this descriptor reports what close() would.
+            deferred_->add(out.release());
+        } else {
+            if (sync_ && ::fsync(out.fd) != 0) return io_failure("cannot write to maildir", tmp, errno);
+            // close() can report a delayed write error (NFS, quotas).
+            if (::close(out.release()) != 0) return io_failure("cannot write to maildir", tmp, errno);
+        }
 
         const std::string fin = copy.new_path();
         if (::link(tmp.c_str(), fin.c_str()) != 0)
@@ -140,7 +146,14 @@ private:
         copy.in_new = true;
         if (::unlink(tmp.c_str()) != 0) return io_failure("cannot write to maildir", tmp, errno);
         copy.in_tmp = false;
-        if (sync_) {
+        if (deferred_) {
+            // Only new/ matters for the message; a tmp/ entry a crash brings
+            // back is removed as stale after 36 hours.
+            const std::string dir = copy.box + "/new";
+            const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd < 0) return io_failure("cannot write to maildir", dir, errno);
+            deferred_->add(fd);
+        } else if (sync_) {
             if (const int e = fsync_directory(copy.box + "/new"))
                 return io_failure("cannot write to maildir", copy.box + "/new", e);
             if (const int e = fsync_directory(copy.box + "/tmp"))
@@ -213,11 +226,22 @@ private:
     bool sync_;
     const std::string& host_;
     const Envelope& env_;
+    DeferredSync* deferred_;
     std::unique_ptr<char[]> buffer_;
     std::vector<Copy> copies_;
 };
 
 }  // namespace
+
+DeferredSync::~DeferredSync() {
+    for (int fd : fds_) ::close(fd);
+}
+
+int DeferredSync::sync_now() const {
+    for (int fd : fds_)
+        if (::fsync(fd) != 0) return errno;
+    return 0;
+}
 
 int make_directories(const std::string& path, bool sync) {
     for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
@@ -240,7 +264,8 @@ MaildirWriter::MaildirWriter(std::string root, bool sync, std::string escaped_ho
     while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }
 
-std::optional<Failure> MaildirWriter::deliver(const Envelope& envelope, std::vector<std::string>* written) const {
+std::optional<Failure> MaildirWriter::deliver(const Envelope& envelope, std::vector<std::string>* written,
+                                              DeferredSync* deferred) const {
     // Refuse before writing anything: these never get better by retrying.
     if (!valid_return_path(envelope.mail_from))
         return Failure{Failure::Kind::BadSender, "reverse-path cannot be written as Return-Path",
@@ -251,7 +276,7 @@ std::optional<Failure> MaildirWriter::deliver(const Envelope& envelope, std::vec
                            "recipient \"" + mailfw::printable(mailbox) +
                                "\" cannot be a maildir name (empty, '/', control characters, "
                                "leading '.' or longer than 255 bytes)"};
-    Delivery d(root_, sync_, host_, envelope);
+    Delivery d(root_, sync_, host_, envelope, deferred);
     auto failure = d.run();
     if (!failure && written) *written = d.written();
     return failure;

@@ -35,6 +35,24 @@ struct Failure {
 // directories when `sync`.
 int make_directories(const std::string& path, bool sync);
 
+// The syncs deliver() left to a group commit (mailfw_host_api
+// .commit_durable): each copy's file and the new/ it was linked into, open
+// until the commit has answered. Closes them when it dies.
+class DeferredSync {
+public:
+    DeferredSync() = default;
+    ~DeferredSync();
+    DeferredSync(const DeferredSync&) = delete;
+    DeferredSync& operator=(const DeferredSync&) = delete;
+    void add(int fd) { fds_.push_back(fd); }
+    const std::vector<int>& fds() const noexcept { return fds_; }
+    // Without a group commit: fsync them here. 0 or the first errno.
+    int sync_now() const;
+
+private:
+    std::vector<int> fds_;
+};
+
 class MaildirWriter {
 public:
     // `escaped_host` as from local_hostname(); `sync` false skips every
@@ -42,9 +60,13 @@ public:
     MaildirWriter(std::string root, bool sync, std::string escaped_host);
 
     // nullopt when every mailbox has its copy durably in new/; `written`
-    // (when given) gets the path of each copy. Safe to call from many
-    // threads at once.
-    std::optional<Failure> deliver(const Envelope& envelope, std::vector<std::string>* written = nullptr) const;
+    // (when given) gets the path of each copy. With `deferred` (and sync
+    // on), the copies are in new/ but not yet durable: the file and
+    // directory syncs are left in `deferred`, for the caller to commit
+    // before it reports the message durable. Safe to call from many threads
+    // at once.
+    std::optional<Failure> deliver(const Envelope& envelope, std::vector<std::string>* written = nullptr,
+                                   DeferredSync* deferred = nullptr) const;
 
     // Removes copies deliver() wrote (another delivery of the same message
     // failed). Only files in a new/ below the root are touched. 0, or an
@@ -57,6 +79,7 @@ public:
     size_t remove_stale_tmp(int64_t max_age_s) const;
 
     const std::string& root() const noexcept { return root_; }
+    bool sync() const noexcept { return sync_; }
 
 private:
     std::string root_;

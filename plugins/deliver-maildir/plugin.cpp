@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 
 namespace {
 
+using mailfw::deliver_maildir::DeferredSync;
 using mailfw::deliver_maildir::Envelope;
 using mailfw::deliver_maildir::Failure;
 using mailfw::deliver_maildir::LocalDomains;
@@ -85,7 +87,7 @@ struct Instance : mailfw::PluginInstance {
         return {MAILFW_RCPT_REFUSE, 550, "5.1.1", "No such user here"};
     }
 
-    int deliver(const mailfw_message& m, mailfw::DeliveryResult& result) {
+    int deliver(const mailfw_message& m, mailfw::DeliveryResult& result, mailfw_completion* later) {
         std::vector<std::string> mailboxes;
         for (size_t i = 0; i < m.rcpt_count; ++i)
             mailboxes.push_back(mailfw::deliver_maildir::mailbox_for(mailfw::view(m.rcpts[i])));
@@ -99,14 +101,19 @@ struct Instance : mailfw::PluginInstance {
             return fail(result, MAILFW_DELIVERY_PERMFAIL, 554, "5.5.1", "no recipients");
         }
         std::vector<std::string> written;
-        const auto failure = writer.deliver(envelope, &written);
+        // The syncs go to the host's group commit when it has one: this
+        // thread is free again as soon as the copies are written.
+        auto deferred = std::make_unique<DeferredSync>();
+        const bool defer = writer.sync() && later && host().can_commit_durable();
+        const auto failure = writer.deliver(envelope, &written, defer ? deferred.get() : nullptr);
         if (!failure) {
             host().log(MAILFW_LOG_DEBUG, "message " + id + " stored for " +
                                              std::to_string(envelope.mailboxes.size()) + " recipient(s)",
                        m.session);
             // The receipt lets discard() take these copies back.
             for (const auto& f : written) result.receipt += f + "\n";
-            return MAILFW_DELIVERY_DURABLE;
+            if (deferred->fds().empty()) return MAILFW_DELIVERY_DURABLE;
+            return commit(std::move(deferred), std::move(written), id, std::move(result.receipt), later, result);
         }
         host().log(MAILFW_LOG_ERROR, "message " + id + " not delivered: " + failure->detail + "; nothing kept",
                    m.session);
@@ -119,6 +126,40 @@ struct Instance : mailfw::PluginInstance {
                 break;
         }
         return fail(result, MAILFW_DELIVERY_TEMPFAIL, 451, "4.3.0", failure->reason);
+    }
+
+    // The copies are in new/; they become durable with the next group
+    // commit, and only then does the client get its 250.
+    int commit(std::unique_ptr<DeferredSync> deferred, std::vector<std::string> written, const std::string& id,
+               std::string receipt, mailfw_completion* later, mailfw::DeliveryResult& result) {
+        const std::shared_ptr<const DeferredSync> fds(std::move(deferred));
+        // The descriptors stay open until the commit has answered.
+        auto done = [this, fds, written, id, receipt, later](int error) {
+            if (error) {
+                take_back_after(id, written, "cannot write to maildir: " + errno_text(error));
+                host().complete_delivery(later, MAILFW_DELIVERY_TEMPFAIL, 451, "4.3.0",
+                                         "cannot write to maildir: " + errno_text(error));
+                return;
+            }
+            if (host().complete_delivery(later, MAILFW_DELIVERY_DURABLE, 0, {}, {}, receipt) != MAILFW_OK)
+                // Too late: the client was told 451 and will send it again.
+                take_back_after(id, written, "the commit answered after the delivery's deadline");
+        };
+        if (host().commit_durable(fds->fds().data(), fds->fds().size(), std::move(done))) return MAILFW_PENDING;
+        // The server is stopping: no more group commits, sync here.
+        if (const int e = fds->sync_now()) {
+            take_back_after(id, written, "cannot write to maildir: " + errno_text(e));
+            return fail(result, MAILFW_DELIVERY_TEMPFAIL, 451, "4.3.0", "cannot write to maildir: " + errno_text(e));
+        }
+        result.receipt = std::move(receipt);
+        return MAILFW_DELIVERY_DURABLE;
+    }
+
+    void take_back_after(const std::string& id, const std::vector<std::string>& written, const std::string& why) {
+        std::string detail;
+        writer.take_back(written, detail);
+        host().log(MAILFW_LOG_ERROR, "message " + id + " not delivered: " + why + "; nothing kept" +
+                                         (detail.empty() ? "" : " (" + detail + ")"));
     }
 
     int discard(const mailfw_message& m, std::string_view receipt) {
@@ -172,7 +213,9 @@ constexpr mailfw_config_key keys[] = {
                        "others get 550 5.1.1 at RCPT"),
 };
 
-constexpr mailfw_delivery delivery = mailfw::delivery_table<Instance>(MAILFW_DELIVERY_BLOCKING);
+constexpr mailfw_delivery delivery = mailfw::delivery_table<Instance>(
+    // deliver() copies the spool into every mailbox before it returns.
+    MAILFW_DELIVERY_BLOCKING | MAILFW_DELIVERY_SPOOL_COPIED);
 
 constexpr mailfw_plugin make_descriptor() {
     mailfw_plugin p = mailfw::plugin_descriptor<Instance>(

@@ -70,6 +70,9 @@ SENDER = "load@source.example.test"
 SHM = "/dev/shm"
 
 
+MEASURES = ("durable", "tmpfs", "discard", "discard-d", "large", "idle", "auth", "startup")
+
+
 class Broken(Exception):
     """Something that makes a figure meaningless: exit 1."""
 
@@ -424,6 +427,8 @@ def main():
     ap.add_argument("--auth-seconds", type=float, default=10.0, help="seconds per AUTH measure (default 10)")
     ap.add_argument("--smoke", action="store_true", help="tiny counts: checks the script, measures nothing")
     ap.add_argument("--no-install", action="store_true", help="fail instead of installing postfix")
+    ap.add_argument("--only", default="", help="comma-separated measures to run (durable, tmpfs, discard, "
+                    "discard-d, large, idle, auth, startup); default: all")
     args = ap.parse_args()
     if args.smoke:
         args.rounds, args.messages, args.large_messages, args.idle_sessions, args.auth_seconds = 1, 100, 40, 200, 1.0
@@ -437,6 +442,14 @@ def main():
           % (MAILFWD, args.sessions, args.rounds, " (SMOKE: figures mean nothing)" if args.smoke else ""))
 
     rows = []
+    only = set(filter(None, args.only.split(",")))
+    unknown = only - set(MEASURES)
+    if unknown:
+        print("--only: unknown measure(s) %s; choose from %s" % (", ".join(sorted(unknown)), ", ".join(MEASURES)))
+        return 1
+
+    def wanted(key):
+        return not only or key in only
 
     def measure(name, ours, peer_name, peer, goal=None):
         """goal: the least ratio to peer the issue asks for, or None."""
@@ -448,38 +461,46 @@ def main():
                                             " ".join("%.0f" % x for x in theirs)))
 
     n, big, s = args.messages, args.large_messages, args.sessions
-    measure("durable, new connection per msg",
-            lambda: throughput(lambda: Mailfw("deliver-maildir"), n, s, 4096, False),
-            "Postfix smtpd", lambda: throughput(PrivatePostfix, n, s, 4096, False), 4.0)
-    measure("maildir on tmpfs (CPU path)",
-            lambda: throughput(lambda: Mailfw("deliver-maildir", on_tmpfs=True), n, s, 4096, False),
-            "smtp-sink", lambda: throughput(SmtpSink, n, s, 4096, False))
-    measure("discard, new connection per msg",
-            lambda: throughput(lambda: Mailfw("deliver-discard"), n, s, 4096, False),
-            "smtp-sink", lambda: throughput(SmtpSink, n, s, 4096, False), 0.8)
-    measure("discard, one connection (-d)",
-            lambda: throughput(lambda: Mailfw("deliver-discard"), n, s, 4096, True),
-            "smtp-sink -d", lambda: throughput(SmtpSink, n, s, 4096, True), 0.8)
-    measure("100 KB, discard",
-            lambda: throughput(lambda: Mailfw("deliver-discard"), big, s, 102400, False),
-            "smtp-sink", lambda: throughput(SmtpSink, big, s, 102400, False), 0.9)
+    if wanted("durable"):
+        measure("durable, new connection per msg",
+                lambda: throughput(lambda: Mailfw("deliver-maildir"), n, s, 4096, False),
+                "Postfix smtpd", lambda: throughput(PrivatePostfix, n, s, 4096, False), 4.0)
+    if wanted("tmpfs"):
+        measure("maildir on tmpfs (CPU path)",
+                lambda: throughput(lambda: Mailfw("deliver-maildir", on_tmpfs=True), n, s, 4096, False),
+                "smtp-sink", lambda: throughput(SmtpSink, n, s, 4096, False))
+    if wanted("discard"):
+        measure("discard, new connection per msg",
+                lambda: throughput(lambda: Mailfw("deliver-discard"), n, s, 4096, False),
+                "smtp-sink", lambda: throughput(SmtpSink, n, s, 4096, False), 0.8)
+    if wanted("discard-d"):
+        measure("discard, one connection (-d)",
+                lambda: throughput(lambda: Mailfw("deliver-discard"), n, s, 4096, True),
+                "smtp-sink -d", lambda: throughput(SmtpSink, n, s, 4096, True), 0.8)
+    if wanted("large"):
+        measure("100 KB, discard",
+                lambda: throughput(lambda: Mailfw("deliver-discard"), big, s, 102400, False),
+                "smtp-sink", lambda: throughput(SmtpSink, big, s, 102400, False), 0.9)
 
-    kib, idle_verdict = idle_kib(args.idle_sessions, 3 if args.smoke else 10)
-    rows.append(("idle sessions (%d)" % args.idle_sessions, "%.1f KiB each" % kib, "", "", "", "<= 8 KiB",
-                 "PASS" if kib <= 8 else "not yet"))
+    if wanted("idle"):
+        kib, idle_verdict = idle_kib(args.idle_sessions, 3 if args.smoke else 10)
+        rows.append(("idle sessions (%d)" % args.idle_sessions, "%.1f KiB each" % kib, "", "", "", "<= 8 KiB",
+                     "PASS" if kib <= 8 else "not yet"))
 
-    users = {"bench": "Bench-Pa55-word"}
-    with Mailfw("deliver-discard", extra_plugins=("store-sqlite", "sasl-plain"), users=users,
-                store={"pbkdf2_iterations": 210000}) as m:
-        cold = auth_sessions_per_s(m.port, args.auth_seconds, 20, "bench", users["bench"])
-        warm = auth_sessions_per_s(m.port, args.auth_seconds, 20, "bench", users["bench"])
-    rows.append(("AUTH PLAIN sessions/s, cold", "%.0f/s" % cold, "", "", "", "hash-bound", ""))
-    rows.append(("AUTH PLAIN sessions/s, warm", "%.0f/s" % warm, "", "", "", ">= 1000/s",
-                 "PASS" if warm >= 1000 else "not yet"))
+    if wanted("auth"):
+        users = {"bench": "Bench-Pa55-word"}
+        with Mailfw("deliver-discard", extra_plugins=("store-sqlite", "sasl-plain"), users=users,
+                    store={"pbkdf2_iterations": 210000}) as m:
+            cold = auth_sessions_per_s(m.port, args.auth_seconds, 20, "bench", users["bench"])
+            warm = auth_sessions_per_s(m.port, args.auth_seconds, 20, "bench", users["bench"])
+        rows.append(("AUTH PLAIN sessions/s, cold", "%.0f/s" % cold, "", "", "", "hash-bound", ""))
+        rows.append(("AUTH PLAIN sessions/s, warm", "%.0f/s" % warm, "", "", "", ">= 1000/s",
+                     "PASS" if warm >= 1000 else "not yet"))
 
-    ms, count = startup_ms(3 if args.smoke else 5)
-    rows.append(("start-up, %d plugins" % count, "%.1f ms" % ms, "", "", "", "<= 50 ms",
-                 "PASS" if ms <= 50 else "not yet"))
+    if wanted("startup"):
+        ms, count = startup_ms(3 if args.smoke else 5)
+        rows.append(("start-up, %d plugins" % count, "%.1f ms" % ms, "", "", "", "<= 50 ms",
+                     "PASS" if ms <= 50 else "not yet"))
 
     head = ("measure", "mailfw", "peer", "the peer", "ratio", "goal", "met")
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]

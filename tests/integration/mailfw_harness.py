@@ -494,10 +494,17 @@ class MailfwServer:
         return sorted(out)
 
     def spool_files(self):
+        """Files in the spool with bytes in them: messages. (An emptied file
+        is kept for the next message once every delivery copied its own.)"""
         out = []
         for root, _dirs, files in os.walk(self.spool_dir):
             for f in files:
-                out.append(os.path.join(root, f))
+                path = os.path.join(root, f)
+                try:
+                    if os.path.getsize(path) > 0:
+                        out.append(path)
+                except FileNotFoundError:
+                    pass
         return sorted(out)
 
     def maildir_tmp_files(self):

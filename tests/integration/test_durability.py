@@ -16,6 +16,7 @@ from mailfw_harness import MailfwTestCase, SmtpClient, dot_stuff
 
 CLIENTS = 6
 LOAD_SECONDS = 1.5
+MESSAGES_EACH = 10
 
 
 class KilledUnderLoad(MailfwTestCase):
@@ -75,3 +76,47 @@ class KilledUnderLoad(MailfwTestCase):
         srv.restart()
         c = self.connect(srv)
         self.assertReply(c.ehlo(), 250)
+
+
+class GroupCommit(MailfwTestCase):
+    """Every 250 of deliver-maildir waits for the host's group commit, and
+    the server says at its stop how many it made durable in how many syncs."""
+
+    def test_every_message_goes_through_the_commit(self):
+        srv = self.start_server(deliver={"fsync": True})
+        failures = []
+
+        def client(t):
+            try:
+                c = SmtpClient(srv.port, timeout=10)
+                c.cmd("EHLO commit%d.example.test" % t)
+                for n in range(MESSAGES_EACH):
+                    for line, want in (("MAIL FROM:<load@example.test>", 250), ("RCPT TO:<commit@example.test>", 250),
+                                       ("DATA", 354)):
+                        got = c.cmd(line).code
+                        if got != want:
+                            failures.append((t, n, line, got))
+                            return
+                    c.send(b"Subject: c-%d-%d\r\n\r\nbody\r\n.\r\n" % (t, n))
+                    got = c.read_reply().code
+                    if got != 250:
+                        failures.append((t, n, "end of DATA", got))
+                c.cmd("QUIT")
+            except Exception as e:  # noqa: BLE001
+                failures.append((t, repr(e)))
+
+        threads = [threading.Thread(target=client, args=(t,)) for t in range(CLIENTS)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+        self.assertEqual(failures, [])
+        new = os.path.join(srv.mailbox("commit@example.test"), "new")
+        self.assertEqual(len(os.listdir(new)), CLIENTS * MESSAGES_EACH)
+        self.assertEqual(srv.stop(), 0)
+        m = re.search(r"group commit: (\d+) request\(s\) made durable in (\d+) batch\(es\)", srv.read_log())
+        self.assertTrue(m, srv.read_log()[-2000:])
+        requests, batches = int(m.group(1)), int(m.group(2))
+        self.assertEqual(requests, CLIENTS * MESSAGES_EACH)
+        self.assertGreaterEqual(batches, 1)
+        self.assertLessEqual(batches, requests)

@@ -2,6 +2,10 @@
 // a fake session behind the opaque handle.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -11,6 +15,7 @@
 #include "plugin/host_handle.hpp"
 #include "plugin/plugin_host.hpp"
 #include "plugin/session_handle.hpp"
+#include "spool/group_commit.hpp"
 #include "util/log.hpp"
 
 using namespace mailfw;
@@ -101,7 +106,34 @@ TEST(HostApi, TableHeader) {
     EXPECT_EQ(api()->struct_size, sizeof(mailfw_host_api));
     EXPECT_EQ(api()->abi_major, MAILFW_ABI_MAJOR);
     EXPECT_EQ(api()->abi_minor, MAILFW_ABI_MINOR);
-    EXPECT_NE(api()->complete_delivery, nullptr);  // the last slot is filled
+    EXPECT_NE(api()->commit_durable, nullptr);  // the last slot is filled
+}
+
+TEST(HostApi, CommitDurable) {
+    Handle h;
+    mailfw::GroupCommit commit;
+    static std::atomic<int> answer{-1};
+    auto done = [](void* user_data, int error) {
+        EXPECT_EQ(user_data, &answer);
+        answer = error;
+    };
+    const int fd = ::open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    // No commit service in this handle, no descriptors, a negative one, no callback: refused.
+    EXPECT_EQ(api()->commit_durable(&h.host, &fd, 1, done, &answer), MAILFW_INVALID);
+    h.host.group_commit = &commit;
+    EXPECT_EQ(api()->commit_durable(&h.host, &fd, 0, done, &answer), MAILFW_INVALID);
+    const int negative = -1;
+    EXPECT_EQ(api()->commit_durable(&h.host, &negative, 1, done, &answer), MAILFW_INVALID);
+    EXPECT_EQ(api()->commit_durable(&h.host, &fd, 1, nullptr, &answer), MAILFW_INVALID);
+    EXPECT_EQ(api()->commit_durable(nullptr, &fd, 1, done, &answer), MAILFW_INVALID);
+    EXPECT_EQ(answer.load(), -1);
+    EXPECT_EQ(api()->commit_durable(&h.host, &fd, 1, done, &answer), MAILFW_OK);
+    commit.stop();
+    EXPECT_EQ(answer.load(), 0);
+    // Stopping (the server going down): refused, and the plugin syncs itself.
+    EXPECT_EQ(api()->commit_durable(&h.host, &fd, 1, done, &answer), MAILFW_INVALID);
+    ::close(fd);
 }
 
 TEST(HostApi, Config) {

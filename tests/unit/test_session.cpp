@@ -406,7 +406,16 @@ protected:
         for (const auto& f : files) out.push_back(slurp(f));
         return out;
     }
+    // Messages in the spool: files with bytes in them (an emptied file is
+    // kept for reuse once every delivery copied its message).
     static size_t spool_messages() {
+        size_t n = 0;
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(spool(), ec))
+            if (e.path().extension() == ".msg" && fs::file_size(e.path(), ec) > 0) ++n;
+        return n;
+    }
+    static size_t spool_files() {
         size_t n = 0;
         std::error_code ec;
         for (const auto& e : fs::directory_iterator(spool(), ec))
@@ -712,7 +721,8 @@ TEST_F(SessionData, DeliveredFileIsReturnPathReceivedAndTheBytesSent) {
     auto files = delivered(rcpt);
     ASSERT_EQ(files.size(), 1u);
     expect_stored(files[0], "sender@example.test", rcpt, id, "ESMTP", body);
-    EXPECT_EQ(spool_messages(), 0u) << "the spool file is gone after delivery";
+    EXPECT_EQ(spool_messages(), 0u) << "nothing of the message is left in the spool after delivery";
+    EXPECT_EQ(spool_files(), 1u) << "deliver-maildir copies the spool: its file is kept, empty, for reuse";
     // The session is ready for the next transaction.
     EXPECT_TRUE(Is(c->command("MAIL FROM:<>"), "250 2.1.0 "));
 }
@@ -798,7 +808,10 @@ TEST_F(SessionData, DropMidDataLeavesNothingBehind) {
         EXPECT_TRUE(Is(c->command("MAIL FROM:<a@example.test>"), "250 2.1.0 "));
         EXPECT_TRUE(Is(c->command("RCPT TO:<" + rcpt + ">"), "250 2.1.5 "));
         EXPECT_TRUE(Is(c->command("DATA"), "354 "));
-        c->send("Subject: x\r\n\r\npartial");
+        // More than the spool's write buffer, so that part is on file.
+        std::string partial = "Subject: x\r\n\r\n";
+        while (partial.size() < 70 * 1024) partial += std::string(70, 'p') + "\r\n";
+        c->send(partial);
         // The message streams to the spool while it arrives.
         EXPECT_TRUE(eventually([] { return spool_messages() == 1; }));
     }

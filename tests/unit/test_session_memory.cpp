@@ -68,6 +68,8 @@ public:
         ctx_->plugins = host_.get();
         ctx_->auth_pool = &auth_pool_;
         ctx_->delivery_pool = &delivery_pool_;
+        spool_pool_ = std::make_unique<mailfw::SpoolPool>(dir_ / "spool");
+        ctx_->spool_pool = spool_pool_.get();
         ctx_->registry = &registry_;
         pipe_ = std::make_shared<MemoryPipe>(io_);
         session_ = std::make_shared<mailfw::smtp::Session>(std::make_unique<MemoryTransport>(io_, pipe_), ctx_);
@@ -132,6 +134,7 @@ public:
 
     asio::io_context io_;
     asio::thread_pool auth_pool_{1}, delivery_pool_{1};
+    std::unique_ptr<mailfw::SpoolPool> spool_pool_;
     mailfw::SessionRegistry registry_;
     std::shared_ptr<mailfw::ListenerContext> ctx_;
     std::shared_ptr<MemoryPipe> pipe_;

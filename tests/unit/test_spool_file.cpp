@@ -44,28 +44,34 @@ protected:
         std::ofstream(p, std::ios::binary) << content;
     }
     fs::path dir_;
+    std::unique_ptr<mailfw::SpoolPool> pool_;
+    mailfw::SpoolPool& pool() {
+        if (!pool_) pool_ = std::make_unique<mailfw::SpoolPool>(dir_, 2);
+        return *pool_;
+    }
 };
 
 }  // namespace
 
 TEST_F(SpoolTest, CreatesTheFileExclusivelyWithMode0600) {
-    SpoolFile f(dir_, "ABC");
-    EXPECT_EQ(f.path(), dir_ / "ABC.msg");
+    SpoolFile f(pool(), "ABC");
+    EXPECT_EQ(f.path(), (dir_ / "ABC.msg").string());
     ASSERT_TRUE(fs::exists(f.path()));
     struct stat st {};
     ASSERT_EQ(::stat(f.path().c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
-    EXPECT_THROW(SpoolFile(dir_, "ABC"), std::system_error) << "a second file with the same id";
+    EXPECT_THROW(SpoolFile(pool(), "ABC"), std::system_error) << "a second file with the same id";
 }
 
 TEST_F(SpoolTest, ThrowsWhenTheDirectoryIsMissing) {
-    EXPECT_THROW(SpoolFile(dir_ / "nope", "X"), std::system_error);
+    mailfw::SpoolPool missing(dir_ / "nope");
+    EXPECT_THROW(SpoolFile(missing, "X"), std::system_error);
 }
 
 TEST_F(SpoolTest, StreamsSmallAndLargeAppendsInOrder) {
     std::string expected;
     {
-        SpoolFile f(dir_, "S1");
+        SpoolFile f(pool(), "S1");
         std::string big(200 * 1024, 'b');
         for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
         std::vector<std::string> pieces{"Subject: x\r\n", "\r\n", std::string(70 * 1024, 'm'), "tail\r\n", big,
@@ -87,7 +93,7 @@ TEST_F(SpoolTest, StreamsSmallAndLargeAppendsInOrder) {
 }
 
 TEST_F(SpoolTest, FinishWritesASmallAppend) {
-    SpoolFile f(dir_, "S2");
+    SpoolFile f(pool(), "S2");
     f.append("hello");
     f.finish();
     EXPECT_EQ(slurp(f.path()), "hello");
@@ -96,20 +102,63 @@ TEST_F(SpoolTest, FinishWritesASmallAppend) {
 TEST_F(SpoolTest, RemovedOnDestruction) {
     fs::path p;
     {
-        SpoolFile f(dir_, "GONE");
+        SpoolFile f(pool(), "GONE");
         p = f.path();
         f.append("partial message");
         ASSERT_TRUE(fs::exists(p));
     }
     EXPECT_FALSE(fs::exists(p));
     {
-        auto f = std::make_unique<SpoolFile>(dir_, "GONE2");
+        auto f = std::make_unique<SpoolFile>(pool(), "GONE2");
         p = f->path();
         f->append(std::string(100 * 1024, 'x'));
         f->finish();
         f.reset();
     }
     EXPECT_FALSE(fs::exists(p));
+    EXPECT_TRUE(fs::is_empty(dir_));
+}
+
+TEST_F(SpoolTest, ReusedEmptyWhenAllowedAndRemovedOtherwise) {
+    std::string first;
+    {
+        SpoolFile f(pool(), "R1");
+        first = f.path();
+        f.append("first message, longer than the next\r\n");
+        f.finish();
+        f.allow_reuse();
+    }
+    ASSERT_TRUE(fs::exists(first)) << "kept for the next message";
+    EXPECT_EQ(fs::file_size(first), 0u) << "emptied";
+    EXPECT_EQ(pool().idle(), 1u);
+    {
+        SpoolFile f(pool(), "R2");
+        EXPECT_EQ(f.path(), first) << "the idle file serves again";
+        EXPECT_EQ(pool().idle(), 0u);
+        f.append("second\r\n");
+        f.finish();
+        EXPECT_EQ(slurp(f.path()), "second\r\n") << "written from its start, nothing of the first left";
+        // Not allowed (a delivery may still read or have linked it): removed.
+    }
+    EXPECT_FALSE(fs::exists(first));
+    EXPECT_EQ(pool().idle(), 0u);
+}
+
+TEST_F(SpoolTest, PoolKeepsAtMostItsCapacity) {
+    std::vector<std::string> paths;
+    {
+        std::vector<std::unique_ptr<SpoolFile>> files;
+        for (const char* id : {"C1", "C2", "C3"}) {
+            files.push_back(std::make_unique<SpoolFile>(pool(), id));
+            files.back()->allow_reuse();
+            paths.push_back(files.back()->path());
+        }
+    }
+    EXPECT_EQ(pool().idle(), 2u);  // the capacity this fixture gives it
+    size_t left = 0;
+    for (const auto& p : paths) left += fs::exists(p) ? 1 : 0;
+    EXPECT_EQ(left, 2u);
+    pool_.reset();  // the pool removes its idle files when it goes
     EXPECT_TRUE(fs::is_empty(dir_));
 }
 

@@ -42,7 +42,7 @@
  *    must be thread-safe. Which thread makes each call and what it may block
  *    on is written at each slot; the session services (timers, notes,
  *    session_info, set_auth_identity) may be used from any of them.
- *  - ABI 1.1 and 1.2 appended fields and slots, marked "(1.1)", "(1.2)". A
+ *  - ABI 1.1, 1.2 and 1.3 appended fields and slots, marked "(1.1)" etc. A
  *    plugin built against an older minor keeps working: its tables are
  *    shorter and read as NULL.
  *  - Plugins are never unloaded while the server runs. Do not use
@@ -63,7 +63,7 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define MAILFW_ABI_MAJOR 1u
-#define MAILFW_ABI_MINOR 2u
+#define MAILFW_ABI_MINOR 3u
 
 /* The one symbol every plugin exports. */
 #define MAILFW_ENTRY_SYMBOL "mailfw_plugin_entry"
@@ -272,6 +272,9 @@ typedef void (*mailfw_timer_fn)(void *user_data, uint64_t timer_id);
 typedef void (*mailfw_user_fn)(void *user_data, const char *user, size_t len);
 /* (1.1) The answer of an asynchronous counter call. */
 typedef void (*mailfw_counter_fn)(void *user_data, int status, int64_t value);
+/* (1.3) The answer of commit_durable: 0, or the errno of the first sync
+ * that failed. */
+typedef void (*mailfw_durable_fn)(void *user_data, int error);
 
 typedef struct mailfw_host_api {
     size_t struct_size;
@@ -427,6 +430,19 @@ typedef struct mailfw_host_api {
     uint64_t (*inactivity_timer_start)(mailfw_session *session,
                                        uint64_t delay_ms, mailfw_timer_fn fire,
                                        void *user_data);
+    /* (1.3) Group commit: makes durable what a delivery wrote, together
+     * with what every other session wrote meanwhile, by one batch of syncs
+     * (one syncfs per filesystem, then an fsync of each descriptor), instead
+     * of a thread blocked in fsync per message. `fds`: the files written and
+     * the directories entries were linked into (or removed from); keep them
+     * open until done(user_data, error) has run: exactly once, on the host's
+     * commit thread, when all of them are on stable storage (error 0) or a
+     * sync failed (its errno: take the copies back and answer TEMPFAIL). done
+     * must not block; complete_delivery is fine there. Callable from any
+     * thread. MAILFW_OK when taken, MAILFW_INVALID (bad arguments, or the
+     * server is stopping: sync yourself) and done is not called. */
+    int (*commit_durable)(mailfw_host *host, const int *fds, size_t fd_count,
+                          mailfw_durable_fn done, void *user_data);
 } mailfw_host_api;
 
 /* ------------------------------------------------------------------------ */
@@ -667,6 +683,12 @@ typedef struct mailfw_message {
  * (mailfw_session_info.may_relay); for any other client a recipient no
  * delivery claims is refused 554 5.7.1 (relay access denied). */
 #define MAILFW_DELIVERY_RELAY 0x2u
+/* (1.3) deliver() has read all it needs of the spool file by the time it
+ * returns (with PENDING too) and keeps no descriptor of it and no link to
+ * it, and discard() never reads it: when every delivery of a message says
+ * so, the host empties the file and reuses it for a later message instead
+ * of removing it (a create and an unlink less per message). */
+#define MAILFW_DELIVERY_SPOOL_COPIED 0x4u
 
 /* Routing. Several deliveries may be loaded. At RCPT the host asks each, in
  * load order, through claim_rcpt(); the first that claims or refuses the

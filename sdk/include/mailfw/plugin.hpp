@@ -68,10 +68,13 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace mailfw {
@@ -266,6 +269,31 @@ public:
                           mailfw_counter_fn done, void* user_data) const noexcept {
         if (!api_.rate_update_async) return MAILFW_INVALID;
         return api_.rate_update_async(host_, s, key.data(), key.size(), window_ms, hits, done, user_data);
+    }
+
+    // --- group commit (1.3)
+    bool can_commit_durable() const noexcept {
+        return MAILFW_HAS_FIELD(&api_, mailfw_host_api, commit_durable) && api_.commit_durable;
+    }
+    // done(int error) runs once on the host's commit thread when every
+    // descriptor is durable (0) or a sync failed (its errno). False: not
+    // taken (an older host, or the server is stopping) and done never runs:
+    // fsync yourself.
+    template <class Done>
+    bool commit_durable(const int* fds, size_t count, Done&& done) const {
+        if (!can_commit_durable()) return false;
+        using Fn = std::decay_t<Done>;
+        auto* fn = new Fn(std::forward<Done>(done));
+        auto trampoline = [](void* user_data, int error) noexcept {
+            std::unique_ptr<Fn> f(static_cast<Fn*>(user_data));
+            try {
+                (*f)(error);
+            } catch (...) {
+            }
+        };
+        if (api_.commit_durable(host_, fds, count, trampoline, fn) == MAILFW_OK) return true;
+        delete fn;
+        return false;
     }
 
 private:

@@ -110,7 +110,7 @@ TEST_F(DeliverAbi, Descriptor) {
     const mailfw_plugin& d = plugin.descriptor();
     EXPECT_STREQ(d.name, "deliver-maildir");
     ASSERT_NE(d.delivery, nullptr);
-    EXPECT_EQ(d.delivery->flags, MAILFW_DELIVERY_BLOCKING);
+    EXPECT_EQ(d.delivery->flags, MAILFW_DELIVERY_BLOCKING | MAILFW_DELIVERY_SPOOL_COPIED);
     ASSERT_EQ(d.key_count, 4u);
     EXPECT_STREQ(d.keys[2].name, "domains");
     EXPECT_EQ(d.keys[2].flags & MAILFW_KEY_MULTI, MAILFW_KEY_MULTI);

@@ -81,6 +81,32 @@ TEST_F(MaildirWriterTest, DeliversExactBytesToEachMailbox) {
     }
 }
 
+TEST_F(MaildirWriterTest, DeferredSyncLeavesEachFileAndItsNewDirectoryOpen) {
+    MaildirWriter writer(root, true, "mx.test");
+    DeferredSync deferred;
+    std::vector<std::string> written;
+    ASSERT_FALSE(writer.deliver(envelope({"alice@example.org", "bob@example.org"}), &written, &deferred));
+    ASSERT_EQ(written.size(), 2u);
+    // A file and the new/ it was linked into, for each copy, in that order.
+    ASSERT_EQ(deferred.fds().size(), 4u);
+    for (size_t i = 0; i < written.size(); ++i) {
+        struct stat file {}, on_disk {}, dir {}, new_dir {};
+        ASSERT_EQ(::fstat(deferred.fds()[2 * i], &file), 0);
+        ASSERT_EQ(::stat(written[i].c_str(), &on_disk), 0);
+        EXPECT_EQ(file.st_ino, on_disk.st_ino);
+        ASSERT_EQ(::fstat(deferred.fds()[2 * i + 1], &dir), 0);
+        ASSERT_EQ(::stat(fs::path(written[i]).parent_path().c_str(), &new_dir), 0);
+        EXPECT_EQ(dir.st_ino, new_dir.st_ino);
+        EXPECT_EQ(read_file(written[i]), "Return-Path: <sender@example.org>\r\n" + trace + body);
+    }
+    EXPECT_EQ(deferred.sync_now(), 0);
+    // Without sync there is nothing to defer.
+    MaildirWriter unsynced(root, false, "mx.test");
+    DeferredSync none;
+    ASSERT_FALSE(unsynced.deliver(envelope({"carol@example.org"}), nullptr, &none));
+    EXPECT_TRUE(none.fds().empty());
+}
+
 TEST_F(MaildirWriterTest, NullReversePathAndNoFsync) {
     MaildirWriter writer(root, false, "mx");
     ASSERT_FALSE(writer.deliver(envelope({"alice"}, "")));
