@@ -1,7 +1,7 @@
 // The byte stream an SMTP session talks over. The server gives each session
 // a TcpTransport (TCP, TLS on demand); the state-machine tests give it a
 // memory stream, so a whole Session runs without sockets. All calls are made
-// on the session's strand.
+// on the session's executor (one thread runs it).
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

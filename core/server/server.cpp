@@ -5,7 +5,6 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
 #include <thread>
@@ -35,13 +34,17 @@ Server::Server(const ServerConfig& config, PluginHost& plugins)
     : config_(config),
       plugins_(plugins),
       threads_(config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency())),
-      io_(static_cast<int>(threads_)),
+      io_(1),
       auth_pool_(config.auth_threads ? config.auth_threads : std::max(1u, std::thread::hardware_concurrency())),
       delivery_pool_(config.delivery_threads ? config.delivery_threads
                                              : 4 * std::max(1u, std::thread::hardware_concurrency())),
       signals_(io_, SIGTERM, SIGINT),
       grace_timer_(io_),
       drain_timer_(io_) {
+    for (unsigned i = 1; i < threads_; ++i) {
+        workers_.push_back(std::make_unique<asio::io_context>(1));
+        worker_guards_.push_back(asio::make_work_guard(*workers_.back()));
+    }
     prepare_spool_directory(config.spool_dir);
     spool_pool_ = std::make_unique<SpoolPool>(config.spool_dir);
     if (config.tls_certificate && config.tls_key) tls_ = make_server_tls_context(*config.tls_certificate, *config.tls_key);
@@ -83,6 +86,7 @@ Server::Server(const ServerConfig& config, PluginHost& plugins)
 
 Server::~Server() {
     io_.stop();
+    for (auto& w : workers_) w->stop();
     auth_pool_.join();
     delivery_pool_.join();
 }
@@ -110,8 +114,11 @@ int Server::run() {
         begin_shutdown();
     });
     std::vector<std::thread> pool;
-    for (unsigned i = 1; i < threads_; ++i) pool.emplace_back([this] { io_.run(); });
+    for (auto& w : workers_) pool.emplace_back([&io = *w] { io.run(); });
     io_.run();
+    // io_ stops once every session is gone (or the grace period is over).
+    worker_guards_.clear();
+    for (auto& w : workers_) w->stop();
     for (auto& t : pool) t.join();
     log::info("stopped");
     return 0;
@@ -123,8 +130,9 @@ void Server::stop() {
 
 asio::awaitable<void> Server::accept_loop(tcp::acceptor& acceptor, std::shared_ptr<const ListenerContext> ctx) {
     for (;;) {
-        // Each connection gets its own strand: its handlers never run at once.
-        tcp::socket socket(asio::make_strand(io_));
+        // Round robin over the network threads' io_contexts.
+        const size_t pick = next_context_++ % threads_;
+        tcp::socket socket(pick == 0 ? io_ : *workers_[pick - 1]);
         boost::system::error_code ec;
         co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;

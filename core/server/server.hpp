@@ -11,6 +11,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <memory>
 #include <vector>
 
@@ -50,7 +51,15 @@ private:
     SessionRegistry registry_;
     std::unique_ptr<boost::asio::ssl::context> tls_;
     std::unique_ptr<SpoolPool> spool_pool_;
+    // One io_context per network thread, each run by that thread alone:
+    // a session lives on one of them (round robin at accept), so its
+    // handlers never run at once without a strand, and the threads share no
+    // scheduler lock. io_ (the first) also runs the acceptors, signals and
+    // shutdown timers; the others are kept running by their work guards.
     boost::asio::io_context io_;
+    std::vector<std::unique_ptr<boost::asio::io_context>> workers_;
+    std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> worker_guards_;
+    size_t next_context_ = 0;  // touched by the accept loops, all on io_
     // Separate so that a flood of password checks cannot delay deliveries.
     boost::asio::thread_pool auth_pool_;
     boost::asio::thread_pool delivery_pool_;

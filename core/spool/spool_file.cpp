@@ -119,12 +119,13 @@ void prepare_spool_directory(const std::filesystem::path& dir) {
 
 std::string make_queue_id() {
     static std::atomic<uint64_t> counter{0};
+    static const unsigned pid = static_cast<unsigned>(::getpid());  // the server never forks after start-up
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::system_clock::now().time_since_epoch())
                   .count();
     char buf[48];
     std::snprintf(buf, sizeof buf, "%011llX%05X%04llX", static_cast<unsigned long long>(us),
-                  static_cast<unsigned>(::getpid()) & 0xFFFFF,
+                  pid & 0xFFFFF,
                   static_cast<unsigned long long>(counter.fetch_add(1) & 0xFFFF));
     return buf;
 }

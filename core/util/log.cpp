@@ -2,7 +2,11 @@
 
 #include <mailfw/plugin.hpp>
 
+#include <limits.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -57,9 +61,18 @@ void write(Level l, std::string_view message, uint64_t conn_id, std::string_view
     // Control characters from clients never reach the terminal raw.
     line += mailfw::printable(message, std::string_view::npos);
     line += '\n';
-    std::lock_guard lock(g_mutex);
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    std::fflush(stderr);
+    // One write(2) per line, no stdio lock or flush: a line up to PIPE_BUF
+    // reaches a pipe (journald, a supervisor) whole even when threads log at
+    // once; a longer one takes the lock so that it is not interleaved.
+    std::unique_lock<std::mutex> lock(g_mutex, std::defer_lock);
+    if (line.size() > PIPE_BUF) lock.lock();
+    std::string_view rest = line;
+    while (!rest.empty()) {
+        const ssize_t n = ::write(STDERR_FILENO, rest.data(), rest.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // nowhere to log to: nothing else to do
+        rest.remove_prefix(static_cast<size_t>(n));
+    }
 }
 
 }  // namespace mailfw::log
