@@ -119,6 +119,14 @@ const std::vector<KeySpec>& server_section_schema() {
             "how long open sessions may finish after a stop request before they get 421"),
         key("log_level", MAILFW_KEY_STRING, "info", "least severe log level written",
             0, {"debug", "info", "warning", "error"}),
+        key("auth_cache_size", MAILFW_KEY_SIZE, "1MiB",
+            "memory for remembered password checks (Dovecot's auth_cache_size; about 128 bytes each, keyed by "
+            "a salted hash of user and password, never the password); 0 turns the cache off"),
+        key("auth_cache_ttl", MAILFW_KEY_DURATION, "1h",
+            "how long a successful password check is remembered; a password change or deletion in the store "
+            "forgets it at once"),
+        key("auth_cache_negative_ttl", MAILFW_KEY_DURATION, "1h",
+            "how long a failed check (wrong password, unknown user) is remembered; 0 = not at all"),
     };
     return schema;
 }
@@ -202,6 +210,9 @@ ServerConfig load_server_config(const ConfigFile& file, const std::filesystem::p
     cfg.counters = *server.string("counters");
     cfg.shutdown_grace_ms = static_cast<uint64_t>(*server.number("shutdown_grace"));
     cfg.log_level = *server.string("log_level");
+    cfg.auth_cache_bytes = static_cast<uint64_t>(*server.number("auth_cache_size"));
+    cfg.auth_cache_ttl_ms = static_cast<uint64_t>(*server.number("auth_cache_ttl"));
+    cfg.auth_cache_negative_ttl_ms = static_cast<uint64_t>(*server.number("auth_cache_negative_ttl"));
 
     // Every section must belong to the core or to a loaded plugin.
     for (const auto& section : file.sections()) {

@@ -53,6 +53,9 @@ struct ServerConfig {
     std::filesystem::path spool_dir;               // spool = data/spool (default "spool")
     uint64_t shutdown_grace_ms = 30000;            // shutdown_grace = 30s
     std::string log_level = "info";                // log_level = debug | info | warning | error
+    uint64_t auth_cache_bytes = 1024 * 1024;       // auth_cache_size = 1MiB; 0 = no cache
+    uint64_t auth_cache_ttl_ms = 3600000;          // auth_cache_ttl = 1h
+    uint64_t auth_cache_negative_ttl_ms = 3600000; // auth_cache_negative_ttl = 1h
     std::optional<std::filesystem::path> tls_certificate;  // [tls] certificate
     std::optional<std::filesystem::path> tls_key;          // [tls] key
     std::vector<ListenerConfig> listeners;

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/password_check.hpp"
 #include "plugin/counter_backend.hpp"
 #include "plugin/host_handle.hpp"
 #include "plugin/plugin_host.hpp"
@@ -212,13 +213,7 @@ int api_verify_password(mailfw_session* session, const char* user, size_t user_l
         if (bad_buffer(user, user_len) || bad_buffer(password, password_len)) return MAILFW_INVALID;
         PluginHost* host = stores_for(session);
         if (!host) return MAILFW_UNAVAILABLE;
-        for (const Store& s : host->stores()) {
-            int r = s.table.verify(s.instance, user, user_len, password, password_len);
-            if (r == MAILFW_NOT_FOUND) continue;
-            // Anything outside the documented answers is a store failure, never a success.
-            return r == MAILFW_OK || r == MAILFW_DENIED ? r : MAILFW_UNAVAILABLE;
-        }
-        return MAILFW_NOT_FOUND;
+        return check_password(*host, sv(user, user_len), sv(password, password_len));
     } catch (...) {
         return MAILFW_UNAVAILABLE;
     }

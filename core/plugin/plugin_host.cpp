@@ -76,6 +76,9 @@ std::string key_description(const KeySpec& k) {
 PluginHost::PluginHost(const ServerConfig& config, const ConfigFile& file)
     : counters_(make_counter_backend(config.counters)),
       group_commit_(std::make_unique<GroupCommit>()),
+      credential_cache_(std::make_unique<CredentialCache>(CredentialCache::Settings{
+          config.auth_cache_bytes / CredentialCache::kBytesPerEntry, std::chrono::milliseconds(config.auth_cache_ttl_ms),
+          std::chrono::milliseconds(config.auth_cache_negative_ttl_ms)})),
       hostname_(config.hostname),
       spool_dir_(config.spool_dir.string()) {
     for (const auto& l : config.listeners) listeners_ += (listeners_.empty() ? "" : " ") + l.name;
@@ -124,6 +127,8 @@ void PluginHost::destroy_instances() noexcept {
     if (const uint64_t n = group_commit_->requests())
         log::info("group commit: " + std::to_string(n) + " request(s) made durable in " +
                   std::to_string(group_commit_->batches()) + " batch(es)");
+    if (const uint64_t n = credential_cache_->hits())
+        log::info("credential cache: " + std::to_string(n) + " password check(s) answered from the cache");
     server_mechs_.clear();
     client_mechs_.clear();
     event_handlers_.clear();

@@ -18,6 +18,7 @@
 #include "config/config_file.hpp"
 #include "config/section_schema.hpp"
 #include "config/server_config.hpp"
+#include "auth/credential_cache.hpp"
 #include "plugin/counter_backend.hpp"
 #include "spool/group_commit.hpp"
 
@@ -120,6 +121,8 @@ public:
 
     // The counter service every plugin's counter calls reach.
     CounterBackend& counters() { return *counters_; }
+    // Remembered password checks ([server] auth_cache_*), for verify_password.
+    CredentialCache& credential_cache() { return *credential_cache_; }
 
     // The handle plugin `name` was created with (its name and validated
     // section), nullptr when no such plugin is loaded.
@@ -142,6 +145,7 @@ private:
 
     std::unique_ptr<CounterBackend> counters_;  // outlives the plugins (declared first)
     std::unique_ptr<GroupCommit> group_commit_;  // commit_durable; stopped before instances die
+    std::unique_ptr<CredentialCache> credential_cache_;
     std::string hostname_, spool_dir_, listeners_;  // for server_info, set before any create()
     std::atomic<bool> shutting_down_{false};
     std::vector<std::unique_ptr<LoadedPlugin>> plugins_;

@@ -106,6 +106,18 @@ int CredentialStore::user_exists(std::string_view user) {
     return r == MAILFW_OK || r == MAILFW_NOT_FOUND ? r : MAILFW_UNAVAILABLE;
 }
 
+int CredentialStore::credential_stamp(std::string_view user, uint64_t& stamp) {
+    if (!valid_user_name(user)) return MAILFW_NOT_FOUND;
+    std::string encoded;
+    const int r = db_.password_hash(user, encoded);
+    if (r == MAILFW_OK) {
+        stamp = 14695981039346656037ull;  // FNV-1a: the stamp need not be secret, only change
+        for (const unsigned char c : encoded) stamp = (stamp ^ c) * 1099511628211ull;
+    }
+    mailfw::wipe(encoded);
+    return r == MAILFW_OK || r == MAILFW_NOT_FOUND ? r : MAILFW_UNAVAILABLE;
+}
+
 int CredentialStore::authorize(std::string_view authcid, std::string_view authzid) {
     if (!valid_user_name(authcid) || !valid_user_name(authzid)) return MAILFW_NOT_FOUND;
     return db_.authorization(authcid, authzid);

@@ -34,6 +34,9 @@ public:
     int lookup(std::string_view user, std::string_view property, std::string& value);
     int authorize(std::string_view authcid, std::string_view authzid);
     int user_exists(std::string_view user);  // OK, NOT_FOUND or UNAVAILABLE
+    // OK with a hash of the stored password hash (a new password brings a
+    // new salt, so a new stamp), NOT_FOUND or UNAVAILABLE.
+    int credential_stamp(std::string_view user, uint64_t& stamp);
     int user_set(int mode, std::string_view user, std::string_view password);
     int user_delete(std::string_view user);
     int user_list(mailfw_user_fn each, void* user_data);

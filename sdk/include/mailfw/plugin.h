@@ -557,6 +557,16 @@ typedef struct mailfw_store {
     /* (1.1) MAILFW_OK when the user exists, MAILFW_NOT_FOUND (no opinion:
      * the next store is asked) or MAILFW_UNAVAILABLE. */
     int (*user_exists)(void *instance, const char *user, size_t user_len);
+    /* (1.3) A number that changes whenever the user's credentials do (a new
+     * password, a deletion, a re-creation), from whatever process writes
+     * the store: the host's verified-credential cache ([server]
+     * auth_cache_*) keeps a password check's answer only while it stays the
+     * same. MAILFW_OK with *stamp, MAILFW_NOT_FOUND (no such user: the next
+     * store is asked) or MAILFW_UNAVAILABLE. Cheap (a lookup, no hashing);
+     * called where verify is. Answers for the users of a store without it
+     * are never cached. */
+    int (*credential_stamp)(void *instance, const char *user, size_t user_len,
+                            uint64_t *stamp);
 } mailfw_store;
 
 /* ------------------------------------------------------------------------ */

@@ -565,6 +565,16 @@ constexpr mailfw_store store_table() {
             }
         };
     }
+    if constexpr (requires(Instance& i, std::string_view s, uint64_t& stamp) { i.credential_stamp(s, stamp); }) {
+        t.credential_stamp = [](void* i, const char* u, size_t ul, uint64_t* stamp) noexcept -> int {
+            if (!stamp) return MAILFW_INVALID;
+            try {
+                return static_cast<Instance*>(i)->credential_stamp({u, ul}, *stamp);
+            } catch (...) {
+                return MAILFW_UNAVAILABLE;
+            }
+        };
+    }
     if constexpr (requires(Instance& i, mailfw_user_fn f, void* ud) { i.user_list(f, ud); }) {
         t.user_list = [](void* i, mailfw_user_fn each, void* ud) noexcept -> int {
             try {
