@@ -91,7 +91,29 @@ void Session::force_close() {
     });
 }
 
+// run() stays small: its frame lives as long as the session, so the work
+// of each step goes into coroutines whose frames are freed when the step
+// ends (an idle session holds only run, read_line and the pending read).
 asio::awaitable<void> Session::run() {
+    const bool proceed = co_await open_session();
+    while (proceed && open_) {
+        const bool ended = co_await end_if_asked();
+        if (ended) break;
+        reading_command_ = true;
+        touch();
+        LineRead in = co_await read_line(read_limit_);
+        reading_command_ = false;
+        if (in.status == ReadStatus::closed) {
+            const bool again = co_await input_closed();
+            if (again) continue;
+            break;
+        }
+        co_await handle_line(in);
+    }
+    co_await close_session();
+}
+
+asio::awaitable<bool> Session::open_session() {
     const auto& host = ctx_->server->hostname;
     log::write(log::Level::info, "connect to " + ctx_->listener->name + " (" + local_ip_ + ":" +
                                      std::to_string(local_port_) + ")", id_, client_);
@@ -118,71 +140,77 @@ asio::awaitable<void> Session::run() {
         proceed = false;
     }
     if (proceed && phase_ == Phase::greeting) co_await send(Reply(220, "", host + " ESMTP mailfw ready"));
+    co_return proceed;
+}
 
-    while (proceed && open_) {
-        if (close_requested_) {
-            log_command_.clear();  // this reply answers no command
-            if (close_reply_)
-                co_await end_session(*close_reply_, "closed by a plugin");
-            else
-                end_session_silently("closed by a plugin");
-            break;
-        }
-        if ((shutdown_requested_ && !txn_) || forced_) {
-            log_command_.clear();
-            co_await end_session(Reply(421, "4.3.2", host + " Service shutting down, closing connection"),
-                                 "shutting down");
-            break;
-        }
-        reading_command_ = true;
-        touch();
-        LineRead in = co_await read_line(read_limit_);
-        reading_command_ = false;
-        if (in.status == ReadStatus::closed) {
-            if (close_requested_) continue;  // handled at the top of the loop
-            if (timed_out_) {
-                co_await end_session(Reply(421, "4.4.2", host + " Timeout waiting for a command, closing connection"),
-                                     "idle timeout");
-            } else if ((shutdown_requested_ && !txn_) || forced_) {
-                // Our cancel (notify_shutdown spares a transaction in flight,
-                // so with one open this was the client leaving: a second
-                // read would wait for the grace period).
-                continue;  // the top of the loop says goodbye
-            }
-            break;
-        }
-        if (in.status == ReadStatus::too_long) {
-            // RFC 4954 §4: an AUTH line over the limit gets 500 5.5.6.
-            bool auth = parse_command(in.line).verb == Verb::auth;
-            if (auth)
-                co_await send(Reply(500, "5.5.6", "Authentication exchange line is too long"));
-            else
-                co_await send(Reply(500, "5.5.2", "Line too long"));
-            continue;
-        }
-        if (in.status == ReadStatus::bare_lf) {
-            co_await send(Reply(500, "5.5.2", "Bare LF in command; lines must end with CRLF"));
-            continue;
-        }
-        Command cmd = parse_command(in.line);
-        if (cmd.verb != Verb::auth && in.line.size() + 2 > kCommandLineLimit) {
-            co_await send(Reply(500, "5.5.2", "Line too long"));
-            continue;
-        }
-        log_command_ = loggable(cmd, in.line);
-        ++commands_;
-        if (events_->wants(MAILFW_HOOK_COMMAND)) {
-            mailfw_event ev{};
-            ev.hook = MAILFW_HOOK_COMMAND;
-            ev.text = {cmd.verb_text.data(), cmd.verb_text.size()};
-            ev.params = {cmd.args.data(), cmd.args.size()};
-            const bool rejected = co_await hook_rejects(ev);
-            if (rejected) continue;
-        }
-        co_await dispatch(cmd);
-        if (cmd.verb == Verb::auth) wipe(in.line);  // may hold an initial response
+asio::awaitable<bool> Session::end_if_asked() {
+    if (close_requested_) {
+        log_command_.clear();  // this reply answers no command
+        if (close_reply_)
+            co_await end_session(*close_reply_, "closed by a plugin");
+        else
+            end_session_silently("closed by a plugin");
+        co_return true;
     }
+    if ((shutdown_requested_ && !txn_) || forced_) {
+        log_command_.clear();
+        co_await end_session(
+            Reply(421, "4.3.2", ctx_->server->hostname + " Service shutting down, closing connection"),
+            "shutting down");
+        co_return true;
+    }
+    co_return false;
+}
 
+asio::awaitable<bool> Session::input_closed() {
+    if (close_requested_) co_return true;  // handled at the top of the loop
+    if (timed_out_) {
+        co_await end_session(
+            Reply(421, "4.4.2", ctx_->server->hostname + " Timeout waiting for a command, closing connection"),
+            "idle timeout");
+        co_return false;
+    }
+    // Our cancel (notify_shutdown spares a transaction in flight, so with
+    // one open this was the client leaving: a second read would wait for the
+    // grace period): the top of the loop says goodbye.
+    if ((shutdown_requested_ && !txn_) || forced_) co_return true;
+    co_return false;
+}
+
+asio::awaitable<void> Session::handle_line(LineRead& in) {
+    if (in.status == ReadStatus::too_long) {
+        // RFC 4954 §4: an AUTH line over the limit gets 500 5.5.6.
+        bool auth = parse_command(in.line).verb == Verb::auth;
+        if (auth)
+            co_await send(Reply(500, "5.5.6", "Authentication exchange line is too long"));
+        else
+            co_await send(Reply(500, "5.5.2", "Line too long"));
+        co_return;
+    }
+    if (in.status == ReadStatus::bare_lf) {
+        co_await send(Reply(500, "5.5.2", "Bare LF in command; lines must end with CRLF"));
+        co_return;
+    }
+    Command cmd = parse_command(in.line);
+    if (cmd.verb != Verb::auth && in.line.size() + 2 > kCommandLineLimit) {
+        co_await send(Reply(500, "5.5.2", "Line too long"));
+        co_return;
+    }
+    log_command_ = loggable(cmd, in.line);
+    ++commands_;
+    if (events_->wants(MAILFW_HOOK_COMMAND)) {
+        mailfw_event ev{};
+        ev.hook = MAILFW_HOOK_COMMAND;
+        ev.text = {cmd.verb_text.data(), cmd.verb_text.size()};
+        ev.params = {cmd.args.data(), cmd.args.size()};
+        const bool rejected = co_await hook_rejects(ev);
+        if (rejected) co_return;
+    }
+    co_await dispatch(cmd);
+    if (cmd.verb == Verb::auth) wipe(in.line);  // may hold an initial response
+}
+
+asio::awaitable<void> Session::close_session() {
     // Teardown, whatever ended the session.
     set_phase(Phase::closing);
     co_await flush();

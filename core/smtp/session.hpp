@@ -111,6 +111,12 @@ private:
 
     // ---- the command loop (session.cpp)
     awaitable<void> run();
+    // The steps of run(), each a coroutine of its own (see run()).
+    awaitable<bool> open_session();    // TLS, CONNECT, greeting; false: no command loop
+    awaitable<bool> end_if_asked();    // a plugin's close or a shutdown: said goodbye
+    awaitable<bool> input_closed();    // the read ended: true to go round again
+    awaitable<void> handle_line(LineRead& in);
+    awaitable<void> close_session();   // DISCONNECT, timers, linger, the last log line
     // The one dispatcher: the phase table (session_state.hpp) refuses what
     // is out of sequence, the command table (kHandlers) runs the rest.
     awaitable<void> dispatch(const Command& cmd);
@@ -256,7 +262,7 @@ private:
     bool esmtp_ = false;
     std::string auth_user_, auth_mechanism_, auth_detail_;
     std::string pending_identity_, pending_detail_;
-    std::optional<Transaction> txn_;
+    std::unique_ptr<Transaction> txn_;  // only while one is open: an idle session keeps none
     Notes connection_notes_;
     unsigned commands_ = 0;
     std::string log_command_;  // the command being answered, as logged

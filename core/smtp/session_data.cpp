@@ -98,7 +98,7 @@ asio::awaitable<void> Session::cmd_mail(const Command& cmd) {
     }
     // The transaction MAIL opens exists during its hook (handlers' transaction
     // state and notes); a rejection ends it again.
-    txn_.emplace();
+    txn_ = std::make_unique<Transaction>();
     txn_->mail_from = path.address;
     txn_->eight_bit = eight_bit;
     set_phase(Phase::transaction);
