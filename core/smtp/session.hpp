@@ -201,7 +201,11 @@ private:
         bool queued = false;  // it had said QUEUED: a failure still left a copy to discard
         bool ok() const { return status == MAILFW_DELIVERY_DURABLE || status == MAILFW_DELIVERY_ACCEPTED; }
     };
-    awaitable<void> deliver_to(const Delivery& d, const mailfw_message& m, Outcome& out);
+    // `spool_done`: the last delivery to read the spool file, and every one
+    // promised to keep nothing of it: it is emptied as soon as deliver()
+    // returns, before a PENDING answer (a group commit) is waited for, so
+    // its pages are never written to disk.
+    awaitable<void> deliver_to(const Delivery& d, const mailfw_message& m, Outcome& out, bool spool_done);
 
     struct Transaction {
         struct Recipient {

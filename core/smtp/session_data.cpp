@@ -551,6 +551,10 @@ asio::awaitable<Reply> Session::deliver() {
     std::sort(shares.begin(), shares.end(), [](const Share& a, const Share& b) { return a.delivery < b.delivery; });
 
     const auto& deliveries = ctx_->plugins->deliveries();
+    // Every delivery copies what it needs: the spool file can serve again.
+    const bool spool_copied = std::all_of(shares.begin(), shares.end(), [&](const Share& s) {
+        return deliveries[s.delivery].table.flags & MAILFW_DELIVERY_SPOOL_COPIED;
+    });
     std::string names;
     size_t failed = shares.size();
     for (size_t i = 0; i < shares.size() && failed == shares.size(); ++i) {
@@ -566,15 +570,11 @@ asio::awaitable<Reply> Session::deliver() {
         m.trace = mailfw::str(trace);
         m.eight_bit = t.eight_bit ? 1u : 0u;
         m.session = this;
-        co_await deliver_to(deliveries[s.delivery], m, s.outcome);
+        co_await deliver_to(deliveries[s.delivery], m, s.outcome, spool_copied && i + 1 == shares.size());
         if (!s.outcome.ok()) failed = i;
         names += (names.empty() ? "" : ", ") + deliveries[s.delivery].plugin;
     }
-    // Every delivery copied what it needed: the spool file can serve again.
-    if (std::all_of(shares.begin(), shares.end(), [&](const Share& s) {
-            return deliveries[s.delivery].table.flags & MAILFW_DELIVERY_SPOOL_COPIED;
-        }))
-        t.spool->allow_reuse();
+    if (spool_copied) t.spool->allow_reuse();
     if (failed == shares.size()) {
         log::write(log::Level::info, summary + "delivered by " + names, id_, client_);
         co_return Reply(250, "2.0.0", "Ok: queued as " + t.id);
@@ -615,7 +615,8 @@ asio::awaitable<Reply> Session::deliver() {
                                  : ReplyDefaults{451, "4.3.0", "Delivery failed temporarily, try again later"});
 }
 
-asio::awaitable<void> Session::deliver_to(const Delivery& d, const mailfw_message& m, Outcome& out) {
+asio::awaitable<void> Session::deliver_to(const Delivery& d, const mailfw_message& m, Outcome& out,
+                                          bool spool_done) {
     mailfw_delivery_result result{};
     result.struct_size = sizeof result;
     auto token = std::make_shared<Completion>();
@@ -627,6 +628,7 @@ asio::awaitable<void> Session::deliver_to(const Delivery& d, const mailfw_messag
     } else {
         status = d.table.deliver(d.instance, &m, &result, token.get());
     }
+    if (spool_done) txn_->spool->empty_now();
     // Strings are copied now (plugin.h): the plugin's buffers may go.
     out.code = result.code;
     out.text = std::string(mailfw::view(result.text));

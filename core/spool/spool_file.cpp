@@ -67,6 +67,12 @@ SpoolFile::SpoolFile(SpoolPool& pool, const std::string& id) : pool_(pool), slot
 
 SpoolFile::~SpoolFile() { pool_.give_back(std::move(slot_), reusable_); }
 
+void SpoolFile::empty_now() noexcept {
+    reusable_ = true;
+    buffer_.clear();
+    if (::ftruncate(slot_.fd, 0) != 0) reusable_ = false;  // then removed, as any file that cannot be emptied
+}
+
 void SpoolFile::append(std::string_view bytes) {
     size_ += bytes.size();
     if (buffer_.size() + bytes.size() <= kBufferSize) {

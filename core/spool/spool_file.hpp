@@ -64,6 +64,10 @@ public:
     const std::string& path() const { return slot_.path; }
     // Every delivery is done with the file and kept nothing of it.
     void allow_reuse() { reusable_ = true; }
+    // The same, said as soon as it is true: the file is emptied now (its
+    // dirty pages dropped before a sync could write them) and reused later.
+    // size() keeps the message's size.
+    void empty_now() noexcept;
 
 private:
     void flush_buffer();

@@ -144,6 +144,21 @@ TEST_F(SpoolTest, ReusedEmptyWhenAllowedAndRemovedOtherwise) {
     EXPECT_EQ(pool().idle(), 0u);
 }
 
+TEST_F(SpoolTest, EmptiedAtOnceWhenTheLastReaderIsDone) {
+    std::string path;
+    {
+        SpoolFile f(pool(), "E1");
+        path = f.path();
+        f.append(std::string(100 * 1024, 'e'));
+        f.finish();
+        f.empty_now();
+        EXPECT_EQ(fs::file_size(path), 0u) << "emptied before a sync could write its pages";
+        EXPECT_EQ(f.size(), 100u * 1024) << "the message's size is still known";
+    }
+    EXPECT_TRUE(fs::exists(path));
+    EXPECT_EQ(pool().idle(), 1u) << "and kept for reuse";
+}
+
 TEST_F(SpoolTest, PoolKeepsAtMostItsCapacity) {
     std::vector<std::string> paths;
     {
