@@ -77,6 +77,17 @@ ListenerConfig read_listener(const ConfigFile& file, const std::string& section,
     l.tls = tls == "starttls" ? TlsMode::starttls : tls == "implicit" ? TlsMode::implicit : TlsMode::none;
     l.auth_required = *v.string("auth") == "required";
     l.allow_plaintext_auth = *v.number("allow_plaintext_auth") != 0;
+    const std::string pipelining = *v.string("improper_pipelining");
+    l.improper_pipelining = pipelining == "allow"    ? ImproperPipelining::allow
+                            : pipelining == "refuse" ? ImproperPipelining::refuse
+                                                     : ImproperPipelining::refuse_unauthenticated;
+    l.nul_characters = *v.string("nul_characters") == "strip" ? NulCharacters::strip : NulCharacters::refuse;
+    l.greet_pause_ms = static_cast<uint64_t>(*v.number("greet_pause"));
+    if (l.greet_pause_ms > 300000)
+        throw ConfigError(at(file, v.entry("greet_pause"), section) + ": greet_pause = " +
+                          std::to_string(l.greet_pause_ms / 1000) +
+                          "s is longer than a client waits for a greeting (5 minutes, RFC 5321 §4.5.3.2); use a few "
+                          "seconds, e.g. 6s");
     const std::string relaxed = *v.string("relaxed_auth");
     l.relaxed_auth = relaxed == "auto"   ? RelaxedAuth::automatic
                      : relaxed == "true" ? RelaxedAuth::always
@@ -161,6 +172,18 @@ const std::vector<KeySpec>& listener_section_schema() {
         key("remote_ip_ranges", MAILFW_KEY_STRING, std::nullopt,
             "on a relay listener, clients from this address or network (CIDR) may relay without AUTH; may repeat",
             MAILFW_KEY_MULTI),
+        key("improper_pipelining", MAILFW_KEY_STRING, "refuse_unauthenticated",
+            "input sent ahead after DATA (before the 354) or after a message (before its reply), where RFC 2920 "
+            "says wait: refuse_unauthenticated (554 5.5.0 and close, as Postfix's smtpd_forbid_unauth_pipelining), "
+            "refuse (authenticated clients too) or allow",
+            0, {"refuse_unauthenticated", "refuse", "allow"}),
+        key("nul_characters", MAILFW_KEY_STRING, "refuse",
+            "NUL bytes in a message (RFC 5322 forbids them; a next hop that drops them may see a smuggled end of "
+            "data): refuse (554 5.6.0, nothing kept) or strip (removed, as Postfix's message_strip_characters = \\0)",
+            0, {"refuse", "strip"}),
+        key("greet_pause", MAILFW_KEY_DURATION, "0s",
+            "hold the 220 greeting this long and refuse a client that talks first with 554 5.5.0 (postscreen's "
+            "pregreet test); 0s: off"),
     };
     return schema;
 }

@@ -19,6 +19,13 @@ enum class TlsMode { none, starttls, implicit };
 // When AUTH answers "334 <MECH> supported" (MS-OXSMTP 2.2.1) instead of an
 // empty "334 ": never, only for mechanisms that declare it, or always.
 enum class RelaxedAuth { never, automatic, always };
+// Bytes sent ahead where RFC 2920 says the client must wait (after DATA
+// before the 354, after the end of a message before its reply): refused
+// for unauthenticated clients (Postfix's smtpd_forbid_unauth_pipelining),
+// for everyone, or allowed.
+enum class ImproperPipelining { refuse_unauthenticated, refuse, allow };
+// NUL in message text (RFC 5322 forbids it): refused, or removed.
+enum class NulCharacters { refuse, strip };
 
 struct ListenerConfig {
     std::string name;                  // NAME of [listener.NAME]
@@ -31,6 +38,9 @@ struct ListenerConfig {
     // remote_ip_ranges = : on a relay listener, clients from these ranges
     // may relay without AUTH. Empty: only authenticated clients may relay.
     std::vector<IpRange> remote_ip_ranges;
+    ImproperPipelining improper_pipelining = ImproperPipelining::refuse_unauthenticated;
+    NulCharacters nul_characters = NulCharacters::refuse;
+    uint64_t greet_pause_ms = 0;  // greet_pause: the 220 held this long; a client talking first is refused
     // The core's backstops (config/backstops.hpp), not config keys: the
     // policy limits are limit-timers' and limit-size's. Tests lower them.
     uint64_t idle_backstop_ms = backstop::kMaxIdleMs;

@@ -69,6 +69,13 @@ asio::awaitable<void> TcpTransport::start_tls(asio::ssl::context& ctx, std::stri
     description = std::string(SSL_get_version(ssl)) + " " + SSL_CIPHER_get_name(SSL_get_current_cipher(ssl));
 }
 
+bool TcpTransport::input_pending() const {
+    // OpenSSL may hold decrypted bytes the socket no longer shows.
+    if (tls_ && SSL_pending(const_cast<SSL*>(tls_->native_handle())) > 0) return true;
+    boost::system::error_code ec;
+    return socket_.available(ec) > 0 && !ec;
+}
+
 void TcpTransport::cancel() {
     boost::system::error_code ec;
     socket_.cancel(ec);

@@ -20,6 +20,7 @@ public:
     boost::asio::awaitable<void> start_tls(boost::asio::ssl::context& ctx, std::string& description,
                                            boost::system::error_code& ec) override;
     bool tls_active() const override { return tls_ != nullptr && handshake_done_; }
+    bool input_pending() const override;
     void cancel() override;
     boost::asio::awaitable<void> linger_close(const bool& give_up) override;
     void close() override;

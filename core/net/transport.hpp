@@ -36,6 +36,9 @@ public:
         co_return;
     }
     virtual boost::asio::awaitable<void> write_all(boost::asio::const_buffer bytes, boost::system::error_code& ec) = 0;
+    // Has the client sent bytes nobody has read yet (pipelined ahead)?
+    // Without blocking; false when it cannot tell.
+    virtual bool input_pending() const { return false; }
 
     // The server side of a TLS handshake over this stream; later reads and
     // writes are encrypted. `description` gets e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384".

@@ -139,8 +139,25 @@ asio::awaitable<bool> Session::open_session() {
         co_await end_session(Reply(421, "4.3.2", host + " Service shutting down, try again later"), "shutting down");
         proceed = false;
     }
+    if (proceed && phase_ == Phase::greeting && ctx_->listener->greet_pause_ms) {
+        const bool early = co_await talks_before_greeting();
+        if (early) proceed = false;
+    }
     if (proceed && phase_ == Phase::greeting) co_await send(Reply(220, "", host + " ESMTP mailfw ready"));
     co_return proceed;
+}
+
+asio::awaitable<bool> Session::talks_before_greeting() {
+    // Postfix postscreen's pregreet test: an SMTP client waits for the 220;
+    // a bot (or a relay replaying a recording) talks first.
+    co_await hold_reply(static_cast<uint32_t>(ctx_->listener->greet_pause_ms));  // a stop cuts it short
+    if (!open_) co_return true;
+    if (!input_waiting()) co_return false;
+    log::write(log::Level::warning, "talked before the greeting (greet_pause " +
+                                        std::to_string(ctx_->listener->greet_pause_ms) + " ms)", id_, client_);
+    co_await end_session(Reply(554, "5.5.0", ctx_->server->hostname + " Protocol error: talking before the greeting"),
+                         "talked before the greeting");
+    co_return true;
 }
 
 asio::awaitable<bool> Session::end_if_asked() {

@@ -113,6 +113,7 @@ private:
     awaitable<void> run();
     // The steps of run(), each a coroutine of its own (see run()).
     awaitable<bool> open_session();    // TLS, CONNECT, greeting; false: no command loop
+    awaitable<bool> talks_before_greeting();  // greet_pause: true when refused (554 5.5.0)
     awaitable<bool> end_if_asked();    // a plugin's close or a shutdown: said goodbye
     awaitable<bool> input_closed();    // the read ended: true to go round again
     awaitable<void> handle_line(LineRead& in);
@@ -176,6 +177,13 @@ private:
     static constexpr size_t kChunkProgressOctets = 1000;  // a text line's worth (RFC 5321 §4.5.3.1.6)
     size_t chunk_bytes_unseen_ = 0;
     awaitable<void> input_ended(const char* phase);  // the client's input ended mid-message
+    // end_message(), its reply, and the check for input sent ahead of it.
+    awaitable<void> answer_message();
+    // RFC 2920 pipelining where the client must wait (listener key
+    // improper_pipelining): true when the session was ended with 554 5.5.0.
+    awaitable<bool> refuse_improper_pipelining(const char* where);
+    bool pipelining_forbidden() const;  // for this client, on this listener
+    bool input_waiting() const;         // bytes read or in the socket, not yet used
     bool begin_message();
     void take_message_bytes(std::string_view bytes);
     // DATA_HEADERS as soon as the header block has ended (at its blank
@@ -227,6 +235,8 @@ private:
         uint64_t bytes = 0;
         bool too_big = false;
         bool write_failed = false;
+        bool nul_found = false;    // nul_characters = refuse: answered 554 5.6.0 at the end
+        uint64_t nul_stripped = 0; // nul_characters = strip: how many were removed
         Notes notes;
     };
 

@@ -245,11 +245,25 @@ bool Session::begin_message() {
 
 void Session::take_message_bytes(std::string_view bytes) {
     Transaction& t = *txn_;
+    // RFC 5322 forbids NUL in a message, and a next hop that drops NULs
+    // would see "\r\n\0.\r\n" as an end of data: refused, or removed.
+    std::string without_nul;
+    if (bytes.find('\0') != std::string_view::npos) {
+        if (ctx_->listener->nul_characters == NulCharacters::refuse) {
+            t.nul_found = true;
+        } else {
+            without_nul.reserve(bytes.size());
+            for (char c : bytes)
+                if (c != '\0') without_nul += c;
+            t.nul_stripped += bytes.size() - without_nul.size();
+            bytes = without_nul;
+        }
+    }
     t.bytes += bytes.size();
     if (!t.headers->headers_complete()) t.headers->feed(bytes);
     if (t.bytes > size_limit()) t.too_big = true;
     // Keep reading to stay in step, but store nothing that will not be kept.
-    if (t.too_big || t.write_failed || t.header_refusal) return;
+    if (t.too_big || t.write_failed || t.header_refusal || t.nul_found) return;
     try {
         t.spool->append(bytes);
     } catch (const std::exception& e) {
@@ -263,6 +277,9 @@ asio::awaitable<void> Session::cmd_data(const Command& cmd) {
         co_await send(Reply(501, "5.5.4", "Syntax: DATA takes no parameters"));
         co_return;
     }
+    // RFC 2920: DATA ends a pipelined group; the text waits for the 354.
+    const bool sent_ahead = co_await refuse_improper_pipelining("after DATA, before the 354");
+    if (sent_ahead) co_return;
     if (!begin_message()) {
         co_await send(Reply(451, "4.3.0", "Cannot store the message now, try again later"));
         co_return;
@@ -308,8 +325,42 @@ asio::awaitable<void> Session::cmd_data(const Command& cmd) {
         co_await send(Reply(500, "5.5.2", "Line too long in message text (limit 1000 octets with CRLF)"));
         co_return;
     }
+    co_await answer_message();
+}
+
+asio::awaitable<void> Session::answer_message() {
     std::optional<Reply> reply = co_await end_message();
+    // The end of a message ends a pipelined group too: what the client sent
+    // before hearing how its message went is refused once it has heard.
+    const bool ahead = pipelining_forbidden() && input_waiting();
     if (reply) co_await send(std::move(*reply));
+    if (ahead) co_await refuse_improper_pipelining("after the end of a message, before its reply");
+}
+
+bool Session::pipelining_forbidden() const {
+    switch (ctx_->listener->improper_pipelining) {
+        case ImproperPipelining::allow: return false;
+        case ImproperPipelining::refuse: return true;
+        case ImproperPipelining::refuse_unauthenticated: break;
+    }
+    return auth_user_.empty();
+}
+
+bool Session::input_waiting() const { return inpos_ < inbuf_.size() || transport_->input_pending(); }
+
+asio::awaitable<bool> Session::refuse_improper_pipelining(const char* where) {
+    if (!pipelining_forbidden() || !input_waiting()) co_return false;
+    // As Postfix's smtpd_forbid_unauth_pipelining: a client that does not
+    // wait where it must is a bot or a smuggling relay; nothing it sent
+    // ahead is read as commands.
+    const std::string_view ahead = buffered().substr(0, 60);
+    log::write(log::Level::warning,
+               std::string("improper pipelining ") + where + ": \"" + mailfw::printable(ahead) +
+                   (buffered().size() > 60 ? "...\"" : "\""),
+               id_, client_);
+    reset_transaction();
+    co_await end_session(Reply(554, "5.5.0", "Improper use of SMTP command pipelining"), "improper pipelining");
+    co_return true;
 }
 
 asio::awaitable<void> Session::input_ended(const char* phase) {
@@ -426,8 +477,7 @@ asio::awaitable<void> Session::cmd_bdat(const Command& cmd) {
         co_await send(Reply(250, "2.0.0", std::to_string(args->size) + " octets received"));
         co_return;
     }
-    std::optional<Reply> reply = co_await end_message();
-    if (reply) co_await send(std::move(*reply));
+    co_await answer_message();  // BDAT LAST ends a pipelined group as DATA's end does
 }
 
 asio::awaitable<Verdict> Session::fire_data_headers() {
@@ -466,6 +516,15 @@ asio::awaitable<std::optional<Reply>> Session::end_message() {
         reset_transaction();
         co_return Reply(451, "4.3.0", "Local error storing the message, try again later");
     }
+    if (t.nul_found) {
+        log::write(log::Level::warning, "rejected message " + t.id + ": NUL character in message text", id_, client_);
+        reset_transaction();
+        co_return Reply(554, "5.6.0", "Message contains NUL characters, which RFC 5322 forbids");
+    }
+    if (t.nul_stripped)
+        log::write(log::Level::info,
+                   "message " + t.id + ": " + std::to_string(t.nul_stripped) + " NUL character(s) removed", id_,
+                   client_);
     // A message without a blank line is all header: it ends here.
     if (!t.headers_reported && events_->wants(MAILFW_HOOK_DATA_HEADERS)) {
         Verdict v = co_await fire_data_headers();

@@ -129,6 +129,7 @@ asio::awaitable<void> Session::send(Reply r) {
         ev.hook = MAILFW_HOOK_REPLY;
         ev.code = static_cast<uint32_t>(r.code);
         ev.text = {first.data(), first.size()};
+        ev.params = {r.enhanced.data(), r.enhanced.size()};
         Verdict v = co_await events_->fire(ev);
         if (v.delay_ms) co_await hold_reply(v.delay_ms);  // e.g. the tarpit
         if (v.closes()) close_requested_ = true;

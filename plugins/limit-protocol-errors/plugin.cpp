@@ -2,7 +2,9 @@
 // and for failed logons, each counted per session.
 //   protocol errors  the replies that say the client broke the protocol:
 //                    500, 501, 502, 503, 504 and 555 (syntax, sequence,
-//                    not implemented). The one after max_protocol_errors
+//                    not implemented), and any other 5xx with a 5.5.x
+//                    status (protocol: improper pipelining, talking
+//                    before the greeting). The one after max_protocol_errors
 //                    is answered, then 421 4.7.0 and close (as Postfix's
 //                    smtpd_hard_error_limit).
 //   failed logons    AUTH that ends in 535 (any mechanism, GSSAPI and NTLM
@@ -21,13 +23,15 @@ namespace {
 
 constexpr mailfw_config_key keys[] = {
     mailfw::config_key("max_protocol_errors", MAILFW_KEY_INT, "5",
-                       "ProtocolViolationCount: bad commands (500-504, 555) a session may send; the next closes it "
+                       "ProtocolViolationCount: bad commands (500-504, 555, other 5xx with a 5.5.x status) a session may send; the next closes it "
                        "with 421 4.7.0"),
     mailfw::config_key("max_logon_failures", MAILFW_KEY_INT, "3",
                        "failed AUTH attempts a session may make; the next gets 421 4.7.0 and closes it"),
 };
 
-bool protocol_error(uint32_t code) { return (code >= 500 && code <= 504) || code == 555; }
+bool protocol_error(uint32_t code, std::string_view enhanced) {
+    return (code >= 500 && code <= 504) || code == 555 || (code >= 500 && code < 600 && enhanced.starts_with("5.5."));
+}
 
 struct Instance : mailfw::PluginInstance {
     explicit Instance(mailfw::Host h)
@@ -49,7 +53,8 @@ struct Instance : mailfw::PluginInstance {
                 return mailfw::verdict(v, MAILFW_DENYSOFT_DISCONNECT, 421, "4.7.0", inst.failures_text);
             }
             // REPLY: this reply still goes out; the 421 follows it.
-            if (!protocol_error(e.code) || ++errors <= inst.max_errors || closing) return MAILFW_CONTINUE;
+            if (!protocol_error(e.code, mailfw::view(e.params)) || ++errors <= inst.max_errors || closing)
+                return MAILFW_CONTINUE;
             closing = true;
             mailfw::limits::log_hit(inst.host(), session, "ProtocolViolationCount", 421, "4.7.0", inst.errors_text);
             inst.host().session_close(session, MAILFW_DENYSOFT_DISCONNECT, 421, "4.7.0", inst.errors_text);

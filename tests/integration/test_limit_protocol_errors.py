@@ -38,6 +38,19 @@ class ProtocolErrors(SharedServerTestCase):
         self.assertTrue(c.is_closed())
         self.assertNotIn(b"250", c.buf, "nothing after the limit is answered")
 
+    def test_protocol_status_refusals_count_too(self):
+        # 554 5.5.2 (a bare LF in a BDAT chunk: framed, so the session stays
+        # open) is a protocol error by its 5.5.x status, as 554 5.5.0 is.
+        c = self.session()
+        body = b"Subject: x\n\r\nbody\r\n"
+        for i in range(6):
+            self.assertReply(c.cmd("MAIL FROM:<s@example.test>"), 250)
+            self.assertReply(c.cmd("RCPT TO:<bdat%d@example.test>" % i), 250)
+            c.send(b"BDAT %d LAST\r\n" % len(body) + body)
+            self.assertReply(c.read_reply(), 554, "5.5.2")
+        self.assertReply(c.read_reply(), 421, "4.7.0")
+        self.assertTrue(c.is_closed())
+
     def test_other_refusals_are_not_protocol_errors(self):
         c = self.session()
         self.assertReply(c.cmd("MAIL FROM:<s@example.test>"), 250)

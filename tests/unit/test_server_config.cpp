@@ -56,6 +56,31 @@ TEST(ServerConfig, DefaultsFromAMinimalFile) {
     EXPECT_TRUE(l.remote_ip_ranges.empty());
     EXPECT_EQ(l.idle_backstop_ms, mailfw::backstop::kMaxIdleMs);
     EXPECT_EQ(l.message_size_backstop, mailfw::backstop::kMaxMessageSize);
+    EXPECT_EQ(l.improper_pipelining, mailfw::ImproperPipelining::refuse_unauthenticated);
+    EXPECT_EQ(l.nul_characters, mailfw::NulCharacters::refuse);
+    EXPECT_EQ(l.greet_pause_ms, 0u);
+    EXPECT_EQ(c.auth_cache_bytes, 1024u * 1024u);
+    EXPECT_EQ(c.auth_cache_ttl_ms, 3600000u);
+    EXPECT_EQ(c.auth_cache_negative_ttl_ms, 3600000u);
+}
+
+TEST(ServerConfig, HardeningKeys) {
+    auto c = load(kListener + "improper_pipelining = allow\nnul_characters = strip\ngreet_pause = 6s\n");
+    const auto& l = c.listeners[0];
+    EXPECT_EQ(l.improper_pipelining, mailfw::ImproperPipelining::allow);
+    EXPECT_EQ(l.nul_characters, mailfw::NulCharacters::strip);
+    EXPECT_EQ(l.greet_pause_ms, 6000u);
+    EXPECT_EQ(load(kListener + "improper_pipelining = refuse\n").listeners[0].improper_pipelining,
+              mailfw::ImproperPipelining::refuse);
+    EXPECT_NE(error_of(kListener + "improper_pipelining = yes\n")
+                  .find("expected one of: refuse_unauthenticated, refuse, allow"),
+              std::string::npos);
+    EXPECT_NE(error_of(kListener + "nul_characters = drop\n").find("expected one of: refuse, strip"),
+              std::string::npos);
+    EXPECT_EQ(error_of(kListener + "greet_pause = 10m\n"),
+              "test.conf:3: greet_pause = 600s is longer than a client waits for a greeting (5 minutes, RFC 5321 "
+              "§4.5.3.2); use a few seconds, e.g. 6s");
+    EXPECT_NE(error_of("[server]\nauth_cache_ttl = soon\n" + kListener).find("'auth_cache_ttl'"), std::string::npos);
 }
 
 TEST(ServerConfig, EverythingSet) {

@@ -302,6 +302,10 @@ public:
                     "\n[listener.test]\n"
                     "bind = 127.0.0.1:" + std::to_string(port_) + "\n" +
                     "allow_plaintext_auth = true\n"
+                    // RFC 2920's own rules (the message as the first command
+                    // of a group); the stricter default has its own tests
+                    // (tests/integration/test_smuggling.py).
+                    "improper_pipelining = allow\n"
                     "\n[listener.required]\n"
                     "bind = 127.0.0.1:" + std::to_string(required_port_) + "\n" +
                     "auth = required\n"

@@ -598,8 +598,10 @@ typedef enum mailfw_hook {
                                      it is never delivered; a refusal is the
                                      reply, else the host's 552 5.3.4 */
     MAILFW_HOOK_COMMAND = 7,      /* text = verb, before it is handled */
-    MAILFW_HOOK_REPLY = 8,        /* code = reply code, text = reply line;
-                                     verdict may only add a delay or close */
+    MAILFW_HOOK_REPLY = 8,        /* code = reply code, text = reply line,
+                                     params = its enhanced status code (1.3;
+                                     empty when it has none); verdict may
+                                     only add a delay or close */
     MAILFW_HOOK_DISCONNECT = 9,   /* every handler sees it; verdict ignored */
     MAILFW_HOOK_COUNT_ = 10
 } mailfw_hook;
