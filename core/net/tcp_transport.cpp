@@ -40,18 +40,6 @@ asio::awaitable<size_t> TcpTransport::read_some(asio::mutable_buffer into, boost
     co_return co_await socket_.async_read_some(into, asio::redirect_error(asio::use_awaitable, ec));
 }
 
-asio::awaitable<void> TcpTransport::wait_readable(boost::system::error_code& ec) {
-    ec = {};
-    if (tls_) co_return;
-    // A one-octet MSG_PEEK read, not async_wait: Asio's epoll reactor is
-    // edge-triggered and does not try a wait speculatively, so bytes that
-    // arrived before the wait (a second pipelined chunk the last read did
-    // not take) would never wake it; a read op is tried at once.
-    char peek = 0;
-    co_await socket_.async_receive(asio::buffer(&peek, 1), tcp::socket::message_peek,
-                                   asio::redirect_error(asio::use_awaitable, ec));
-}
-
 asio::awaitable<void> TcpTransport::write_all(asio::const_buffer bytes, boost::system::error_code& ec) {
     if (tls_)
         co_await asio::async_write(*tls_, bytes, asio::redirect_error(asio::use_awaitable, ec));

@@ -15,7 +15,6 @@ public:
     boost::asio::any_io_executor executor() override { return socket_.get_executor(); }
     Endpoints endpoints() const override { return endpoints_; }
     boost::asio::awaitable<size_t> read_some(boost::asio::mutable_buffer into, boost::system::error_code& ec) override;
-    boost::asio::awaitable<void> wait_readable(boost::system::error_code& ec) override;
     boost::asio::awaitable<void> write_all(boost::asio::const_buffer bytes, boost::system::error_code& ec) override;
     boost::asio::awaitable<void> start_tls(boost::asio::ssl::context& ctx, std::string& description,
                                            boost::system::error_code& ec) override;

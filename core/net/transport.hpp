@@ -27,14 +27,6 @@ public:
 
     // One read of what is there (at least a byte), or ec set (eof, aborted by cancel()).
     virtual boost::asio::awaitable<size_t> read_some(boost::asio::mutable_buffer into, boost::system::error_code& ec) = 0;
-    // Waits, without a buffer, until read_some would find bytes (or ec set,
-    // as for read_some), so an idle session holds no read buffer. May return
-    // at once when it cannot tell (TLS, where OpenSSL may hold bytes the
-    // socket no longer shows): read_some then does the waiting.
-    virtual boost::asio::awaitable<void> wait_readable(boost::system::error_code& ec) {
-        ec = {};
-        co_return;
-    }
     virtual boost::asio::awaitable<void> write_all(boost::asio::const_buffer bytes, boost::system::error_code& ec) = 0;
     // Has the client sent bytes nobody has read yet (pipelined ahead)?
     // Without blocking; false when it cannot tell.

@@ -15,6 +15,7 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kCommandChunk = 512;  // RFC 5321 §4.5.3.1.4: a command line is at most 512 octets
 constexpr size_t kHeadBytes = 16;  // of a too-long line, kept for the reply
 }
 
@@ -74,23 +75,21 @@ asio::awaitable<bool> Session::fill() {
         inbuf_.erase(0, inpos_);
         inpos_ = 0;
     }
-    // Nothing kept from the last read: give the buffer back and wait for
-    // bytes without one -- an idle session holds no 16 KiB (issue 8).
+    // Nothing kept from the last read: give the 16 KiB buffer back. The
+    // next command is read into a small one instead, so an idle session
+    // holds a few hundred bytes, not 16 KiB (issue 8), and a command still
+    // costs one read, not a wait and then a read; message text gets the
+    // full chunk.
     const bool empty = inbuf_.empty();
     if (empty) std::string().swap(inbuf_);
+    const size_t chunk = empty && reading_command_ ? kCommandChunk : kReadChunk;
     boost::system::error_code ec;
     size_t n = 0;
     const size_t old = inbuf_.size();
     arm_deadline(read_deadline());
     reading_ = true;
-    if (empty) {
-        co_await transport_->wait_readable(ec);
-    }
-    if (!ec) {
-        inbuf_.resize(old + kReadChunk);
-        auto buf = asio::buffer(inbuf_.data() + old, kReadChunk);
-        n = co_await transport_->read_some(buf, ec);
-    }
+    inbuf_.resize(old + chunk);
+    n = co_await transport_->read_some(asio::buffer(inbuf_.data() + old, chunk), ec);
     reading_ = false;
     disarm_deadline();
     inbuf_.resize(old + n);
