@@ -478,26 +478,23 @@ def main():
                                             " ".join("%.0f" % x for x in theirs)))
 
     n, big, s = args.messages, args.large_messages, args.sessions
-    if wanted("durable"):
-        measure("durable, new connection per msg",
-                lambda: throughput(lambda: Mailfw("deliver-maildir"), n, s, 4096, False),
-                "Postfix smtpd", lambda: throughput(PrivatePostfix, n, s, 4096, False), 4.0)
-    if wanted("tmpfs"):
-        measure("maildir on tmpfs (CPU path)",
-                lambda: throughput(lambda: Mailfw("deliver-maildir", on_tmpfs=True), n, s, 4096, False),
-                "smtp-sink", lambda: throughput(SmtpSink, n, s, 4096, False))
-    if wanted("discard"):
-        measure("discard, new connection per msg",
-                lambda: throughput(lambda: Mailfw("deliver-discard"), n, s, 4096, False),
-                "smtp-sink", lambda: throughput(SmtpSink, n, s, 4096, False), 0.8)
-    if wanted("discard-d"):
-        measure("discard, one connection (-d)",
-                lambda: throughput(lambda: Mailfw("deliver-discard"), n, s, 4096, True),
-                "smtp-sink -d", lambda: throughput(SmtpSink, n, s, 4096, True), 0.8)
-    if wanted("large"):
-        measure("100 KB, discard",
-                lambda: throughput(lambda: Mailfw("deliver-discard"), big, s, 102400, False),
-                "smtp-sink", lambda: throughput(SmtpSink, big, s, 102400, False), 0.9)
+    # key, row name, mailfw, peer name, peer, messages, length, reuse (-d), goal
+    throughput_rows = (
+        ("durable", "durable, new connection per msg", lambda: Mailfw("deliver-maildir"),
+         "Postfix smtpd", PrivatePostfix, n, 4096, False, 4.0),
+        ("tmpfs", "maildir on tmpfs (CPU path)", lambda: Mailfw("deliver-maildir", on_tmpfs=True),
+         "smtp-sink", SmtpSink, n, 4096, False, None),
+        ("discard", "discard, new connection per msg", lambda: Mailfw("deliver-discard"),
+         "smtp-sink", SmtpSink, n, 4096, False, 0.8),
+        ("discard-d", "discard, one connection (-d)", lambda: Mailfw("deliver-discard"),
+         "smtp-sink -d", SmtpSink, n, 4096, True, 0.8),
+        ("large", "100 KB, discard", lambda: Mailfw("deliver-discard"),
+         "smtp-sink", SmtpSink, big, 102400, False, 0.9),
+    )
+    for key, name, ours, peer_name, peer, count, length, reuse, goal in throughput_rows:
+        if wanted(key):
+            measure(name, lambda: throughput(ours, count, s, length, reuse),
+                    peer_name, lambda: throughput(peer, count, s, length, reuse), goal)
 
     if wanted("idle"):
         kib, idle_verdict = idle_kib(args.idle_sessions, 3 if args.smoke else 10)
