@@ -36,18 +36,25 @@ bool enabled(Level l) { return static_cast<int>(l) >= g_level.load(); }
 void write(Level l, std::string_view message, uint64_t conn_id, std::string_view client) {
     if (!enabled(l)) return;
     using namespace std::chrono;
-    auto now = system_clock::now();
-    std::time_t t = system_clock::to_time_t(now);
-    int ms = static_cast<int>(duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char stamp[32];
-    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    const auto now = system_clock::now();
+    const std::time_t t = system_clock::to_time_t(now);
+    const int ms = static_cast<int>(duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000);
+    // "2026-01-02T03:04:05." is formatted once a second per thread, not per line.
+    thread_local std::time_t second = -1;
+    thread_local char prefix[32];
+    if (t != second) {
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1,
+                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        second = t;
+    }
+    const char millis[] = {static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                           static_cast<char>('0' + ms % 10), 'Z', ' '};
     std::string line;
     line.reserve(64 + message.size());
-    line += stamp;
-    line += ' ';
+    line += prefix;
+    line.append(millis, sizeof millis);
     line += name(l);
     line += ' ';
     if (conn_id != 0 || !client.empty()) {
