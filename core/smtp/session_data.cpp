@@ -566,8 +566,13 @@ asio::awaitable<std::optional<Reply>> Session::end_message() {
 
 asio::awaitable<Reply> Session::deliver() {
     Transaction& t = *txn_;
+    const auto& deliveries = ctx_->plugins->deliveries();
+    // A message whose deliveries never read it (sinks) need not reach the file.
+    const bool unread = std::all_of(t.rcpts.begin(), t.rcpts.end(), [&](const Transaction::Recipient& r) {
+        return deliveries[r.delivery].table.flags & MAILFW_DELIVERY_SPOOL_UNREAD;
+    });
     try {
-        t.spool->finish();
+        if (!unread) t.spool->finish();
     } catch (const std::exception& e) {
         log::write(log::Level::error, std::string("spool: ") + e.what(), id_, client_);
         co_return Reply(451, "4.3.0", "Local error storing the message, try again later");
@@ -609,7 +614,6 @@ asio::awaitable<Reply> Session::deliver() {
     }
     std::sort(shares.begin(), shares.end(), [](const Share& a, const Share& b) { return a.delivery < b.delivery; });
 
-    const auto& deliveries = ctx_->plugins->deliveries();
     // Every delivery copies what it needs: the spool file can serve again.
     const bool spool_copied = std::all_of(shares.begin(), shares.end(), [&](const Share& s) {
         return deliveries[s.delivery].table.flags & MAILFW_DELIVERY_SPOOL_COPIED;

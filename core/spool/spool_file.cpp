@@ -43,9 +43,9 @@ SpoolPool::Slot SpoolPool::take(const std::string& id) {
     return s;
 }
 
-void SpoolPool::give_back(Slot slot, bool reusable) noexcept {
+void SpoolPool::give_back(Slot slot, bool reusable, bool written) noexcept {
     if (slot.fd < 0) return;
-    if (reusable && ::ftruncate(slot.fd, 0) == 0 && ::lseek(slot.fd, 0, SEEK_SET) == 0) {
+    if (reusable && (!written || (::ftruncate(slot.fd, 0) == 0 && ::lseek(slot.fd, 0, SEEK_SET) == 0))) {
         std::lock_guard lock(mutex_);
         if (idle_.size() < capacity_) {
             idle_.push_back(std::move(slot));
@@ -65,12 +65,17 @@ SpoolFile::SpoolFile(SpoolPool& pool, const std::string& id) : pool_(pool), slot
     buffer_.reserve(kBufferSize);
 }
 
-SpoolFile::~SpoolFile() { pool_.give_back(std::move(slot_), reusable_); }
+SpoolFile::~SpoolFile() { pool_.give_back(std::move(slot_), reusable_, on_disk_ > 0); }
 
 void SpoolFile::empty_now() noexcept {
     reusable_ = true;
     buffer_.clear();
-    if (::ftruncate(slot_.fd, 0) != 0) reusable_ = false;  // then removed, as any file that cannot be emptied
+    if (on_disk_ == 0) return;  // nothing ever reached the file
+    if (::ftruncate(slot_.fd, 0) != 0 || ::lseek(slot_.fd, 0, SEEK_SET) != 0) {
+        reusable_ = false;  // then removed, as any file that cannot be emptied
+        return;
+    }
+    on_disk_ = 0;
 }
 
 void SpoolFile::append(std::string_view bytes) {
@@ -86,6 +91,7 @@ void SpoolFile::append(std::string_view bytes) {
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + slot_.path);
             bytes.remove_prefix(static_cast<size_t>(n));
+            on_disk_ += static_cast<uint64_t>(n);
         }
         return;
     }
@@ -99,6 +105,7 @@ void SpoolFile::flush_buffer() {
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + slot_.path);
         rest.remove_prefix(static_cast<size_t>(n));
+        on_disk_ += static_cast<uint64_t>(n);
     }
     buffer_.clear();
 }

@@ -36,9 +36,9 @@ public:
     // Throws std::system_error.
     Slot take(const std::string& id);
     // `reusable`: nobody keeps the file or its contents (no link, no open
-    // descriptor): it is emptied and kept when there is room. Otherwise,
-    // and when emptying fails, it is closed and removed.
-    void give_back(Slot slot, bool reusable) noexcept;
+    // descriptor): it is emptied (when `written`) and kept when there is
+    // room. Otherwise, and when emptying fails, it is closed and removed.
+    void give_back(Slot slot, bool reusable, bool written = true) noexcept;
 
     size_t idle() const;
     const std::filesystem::path& dir() const { return dir_; }
@@ -60,6 +60,7 @@ public:
 
     void append(std::string_view bytes);  // buffered; throws std::system_error
     void finish();                        // flushes the buffer; the file is complete
+                                          // (left out when no delivery reads it)
     uint64_t size() const { return size_; }
     const std::string& path() const { return slot_.path; }
     // Every delivery is done with the file and kept nothing of it.
@@ -75,6 +76,7 @@ private:
     SpoolPool::Slot slot_;
     std::string buffer_;
     uint64_t size_ = 0;
+    uint64_t on_disk_ = 0;  // bytes written to the file (the rest is in buffer_)
     bool reusable_ = false;
 };
 

@@ -59,8 +59,9 @@ constexpr mailfw_config_key keys[] = {
     mailfw::config_key("log", MAILFW_KEY_BOOL, "true", "log one line per discarded message"),
 };
 
-// It never reads the spool file at all.
-constexpr mailfw_delivery delivery = mailfw::delivery_table<Instance>(MAILFW_DELIVERY_SPOOL_COPIED);
+// It never reads the spool file at all, so the core need not write it.
+constexpr mailfw_delivery delivery =
+    mailfw::delivery_table<Instance>(MAILFW_DELIVERY_SPOOL_COPIED | MAILFW_DELIVERY_SPOOL_UNREAD);
 
 constexpr mailfw_plugin make_descriptor() {
     mailfw_plugin p = mailfw::plugin_descriptor<Instance>(

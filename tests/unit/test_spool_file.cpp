@@ -159,6 +159,26 @@ TEST_F(SpoolTest, EmptiedAtOnceWhenTheLastReaderIsDone) {
     EXPECT_EQ(pool().idle(), 1u) << "and kept for reuse";
 }
 
+TEST_F(SpoolTest, ASmallMessageNobodyReadsNeverReachesTheFile) {
+    std::string path;
+    {
+        SpoolFile f(pool(), "U1");
+        path = f.path();
+        f.append("Subject: sink\r\n\r\nbody\r\n");  // in the buffer; no finish(): no delivery reads it
+        EXPECT_EQ(f.size(), 23u);
+        f.allow_reuse();
+    }
+    EXPECT_EQ(fs::file_size(path), 0u);
+    EXPECT_EQ(pool().idle(), 1u);
+    {
+        SpoolFile f(pool(), "U2");
+        EXPECT_EQ(f.path(), path);
+        f.append("next\r\n");
+        f.finish();
+        EXPECT_EQ(slurp(path), "next\r\n");
+    }
+}
+
 TEST_F(SpoolTest, PoolKeepsAtMostItsCapacity) {
     std::vector<std::string> paths;
     {

@@ -701,6 +701,12 @@ typedef struct mailfw_message {
  * so, the host empties the file and reuses it for a later message instead
  * of removing it (a create and an unlink less per message). */
 #define MAILFW_DELIVERY_SPOOL_COPIED 0x4u
+/* (1.3) deliver() and discard() never read the spool file at all (they
+ * need the envelope and `size` only, as a sink does): when every delivery
+ * of a message says so, the host need not write the message's bytes into
+ * the file (spool_path may then name an empty or partial file). Set
+ * SPOOL_COPIED with it: the file is reused as for that flag. */
+#define MAILFW_DELIVERY_SPOOL_UNREAD 0x8u
 
 /* Routing. Several deliveries may be loaded. At RCPT the host asks each, in
  * load order, through claim_rcpt(); the first that claims or refuses the
