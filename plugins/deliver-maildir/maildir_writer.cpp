@@ -87,8 +87,8 @@ struct Copy {
 class Delivery {
 public:
     Delivery(const std::string& root, bool sync, const std::string& host, const Envelope& env,
-             DeferredSync* deferred)
-        : root_(root), sync_(sync), host_(host), env_(env), deferred_(sync ? deferred : nullptr) {}
+             DeferredSync* deferred, KnownMaildirs& known)
+        : root_(root), sync_(sync), host_(host), env_(env), deferred_(sync ? deferred : nullptr), known_(known) {}
 
     std::optional<Failure> run() {
         Fd spool(::open(env_.spool_path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -116,11 +116,22 @@ public:
 
 private:
     std::optional<Failure> write_copy(Copy& copy, int spool_fd) {
-        if (const auto failure = prepare_maildir(copy.box)) return failure;
+        const bool known = known_.contains(copy.box);
+        if (!known) {
+            if (const auto failure = prepare_maildir(copy.box)) return failure;
+            known_.add(copy.box);
+        }
         copy.name = next_unique_name(host_);
 
         const std::string tmp = copy.tmp_path();
         Fd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+        if (out.fd < 0 && errno == ENOENT && known) {
+            // Removed while we ran: make it again, once.
+            known_.forget(copy.box);
+            if (const auto failure = prepare_maildir(copy.box)) return failure;
+            known_.add(copy.box);
+            out.fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        }
         if (out.fd < 0) return io_failure("cannot write to maildir", tmp, errno);
         copy.in_tmp = true;
 
@@ -141,8 +152,11 @@ private:
         }
 
         const std::string fin = copy.new_path();
-        if (::link(tmp.c_str(), fin.c_str()) != 0)
-            return io_failure("cannot write to maildir", fin, errno);
+        if (::link(tmp.c_str(), fin.c_str()) != 0) {
+            const int e = errno;
+            known_.forget(copy.box);  // new/ may be gone: the next delivery checks again
+            return io_failure("cannot write to maildir", fin, e);
+        }
         copy.in_new = true;
         if (::unlink(tmp.c_str()) != 0) return io_failure("cannot write to maildir", tmp, errno);
         copy.in_tmp = false;
@@ -227,11 +241,28 @@ private:
     const std::string& host_;
     const Envelope& env_;
     DeferredSync* deferred_;
+    KnownMaildirs& known_;
     std::unique_ptr<char[]> buffer_;
     std::vector<Copy> copies_;
 };
 
 }  // namespace
+
+bool KnownMaildirs::contains(const std::string& box) const {
+    std::lock_guard lock(mutex_);
+    return boxes_.count(box) > 0;
+}
+
+void KnownMaildirs::add(const std::string& box) {
+    std::lock_guard lock(mutex_);
+    if (boxes_.size() >= kMax) boxes_.clear();
+    boxes_.insert(box);
+}
+
+void KnownMaildirs::forget(const std::string& box) {
+    std::lock_guard lock(mutex_);
+    boxes_.erase(box);
+}
 
 DeferredSync::~DeferredSync() {
     for (int fd : fds_) ::close(fd);
@@ -276,7 +307,7 @@ std::optional<Failure> MaildirWriter::deliver(const Envelope& envelope, std::vec
                            "recipient \"" + mailfw::printable(mailbox) +
                                "\" cannot be a maildir name (empty, '/', control characters, "
                                "leading '.' or longer than 255 bytes)"};
-    Delivery d(root_, sync_, host_, envelope, deferred);
+    Delivery d(root_, sync_, host_, envelope, deferred, known_);
     auto failure = d.run();
     if (!failure && written) *written = d.written();
     return failure;

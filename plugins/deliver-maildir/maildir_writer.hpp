@@ -6,9 +6,11 @@
 #ifndef MAILFW_DELIVER_MAILDIR_MAILDIR_WRITER_HPP
 #define MAILFW_DELIVER_MAILDIR_MAILDIR_WRITER_HPP
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace mailfw::deliver_maildir {
@@ -53,6 +55,24 @@ private:
     std::vector<int> fds_;
 };
 
+// Maildirs known to exist (with tmp/, new/ and cur/), so that a delivery
+// to one does not mkdir four directories every time: each mkdir of an
+// existing directory still takes its parent's lock, and with many sessions
+// delivering to one mailbox those locks were a queue. A Maildir removed
+// while the server runs is noticed (ENOENT) and made again. Thread-safe;
+// forgets everything past `kMax` entries.
+class KnownMaildirs {
+public:
+    bool contains(const std::string& box) const;
+    void add(const std::string& box);
+    void forget(const std::string& box);
+
+private:
+    static constexpr size_t kMax = 10000;
+    mutable std::mutex mutex_;
+    std::unordered_set<std::string> boxes_;
+};
+
 class MaildirWriter {
 public:
     // `escaped_host` as from local_hostname(); `sync` false skips every
@@ -85,6 +105,7 @@ private:
     std::string root_;
     bool sync_;
     std::string host_;
+    mutable KnownMaildirs known_;
 };
 
 }  // namespace mailfw::deliver_maildir

@@ -107,6 +107,24 @@ TEST_F(MaildirWriterTest, DeferredSyncLeavesEachFileAndItsNewDirectoryOpen) {
     EXPECT_TRUE(none.fds().empty());
 }
 
+TEST_F(MaildirWriterTest, AMaildirRemovedWhileRunningIsMadeAgain) {
+    MaildirWriter writer(root, true, "mx.test");
+    ASSERT_FALSE(writer.deliver(envelope({"alice@example.org"})));
+    // The writer now knows the Maildir and skips its mkdirs; an operator removes it.
+    fs::remove_all(fs::path(root) / "alice@example.org");
+    ASSERT_FALSE(writer.deliver(envelope({"alice@example.org"})));
+    EXPECT_EQ(files_in(fs::path(root) / "alice@example.org" / "new").size(), 1u);
+    EXPECT_TRUE(fs::is_directory(fs::path(root) / "alice@example.org" / "cur"));
+    // Only new/ gone: the delivery fails once (nothing kept), the next makes it again.
+    fs::remove_all(fs::path(root) / "alice@example.org" / "new");
+    const auto failure = writer.deliver(envelope({"alice@example.org"}));
+    ASSERT_TRUE(failure);
+    EXPECT_EQ(failure->kind, Failure::Kind::Io);
+    EXPECT_TRUE(files_in(fs::path(root) / "alice@example.org" / "tmp").empty()) << "rolled back";
+    ASSERT_FALSE(writer.deliver(envelope({"alice@example.org"})));
+    EXPECT_EQ(files_in(fs::path(root) / "alice@example.org" / "new").size(), 1u);
+}
+
 TEST_F(MaildirWriterTest, NullReversePathAndNoFsync) {
     MaildirWriter writer(root, false, "mx");
     ASSERT_FALSE(writer.deliver(envelope({"alice"}, "")));
