@@ -72,12 +72,13 @@ class Pipelining(SharedServerTestCase):
         self.assertTrue(c.nothing_pending(0.3))
 
     def test_a_group_ending_exactly_at_a_read_boundary(self):
-        # 2048 commands of 8 octets fill the server's 16 KiB read exactly
-        # (seen with strace: 16384, then the peek, then 800), so its buffer
-        # is empty while 100 more wait in the kernel: the buffer-less wait
-        # that follows must still see them. (Whether they were queued before
-        # the wait began depends on timing, so an edge-triggered wait that
-        # misses them would fail here only sometimes.)
+        # Commands of 8 octets end exactly where the server's reads end (512
+        # octets for commands, 64 of these; 16 KiB before the change to
+        # small command reads), so its buffer is empty while many more wait
+        # in the kernel: the read that follows must still find them.
+        # (Whether they were queued before that read began depends on
+        # timing, so an edge-triggered wait that misses them would fail here
+        # only sometimes.)
         c = self.session()
         c.send(b"NOOP x\r\n" * 2148)
         for i in range(2148):
