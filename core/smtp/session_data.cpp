@@ -567,12 +567,14 @@ asio::awaitable<std::optional<Reply>> Session::end_message() {
 asio::awaitable<Reply> Session::deliver() {
     Transaction& t = *txn_;
     const auto& deliveries = ctx_->plugins->deliveries();
-    // A message whose deliveries never read it (sinks) need not reach the file.
-    const bool unread = std::all_of(t.rcpts.begin(), t.rcpts.end(), [&](const Transaction::Recipient& r) {
-        return deliveries[r.delivery].table.flags & MAILFW_DELIVERY_SPOOL_UNREAD;
-    });
+    // What the deliveries of this message promise about its spool file.
+    auto all_deliveries = [&](uint32_t flag) {
+        return std::all_of(t.rcpts.begin(), t.rcpts.end(),
+                           [&](const Transaction::Recipient& r) { return deliveries[r.delivery].table.flags & flag; });
+    };
     try {
-        if (!unread) t.spool->finish();
+        // A message no delivery reads (a sink) need not reach the file.
+        if (!all_deliveries(MAILFW_DELIVERY_SPOOL_UNREAD)) t.spool->finish();
     } catch (const std::exception& e) {
         log::write(log::Level::error, std::string("spool: ") + e.what(), id_, client_);
         co_return Reply(451, "4.3.0", "Local error storing the message, try again later");
@@ -615,9 +617,7 @@ asio::awaitable<Reply> Session::deliver() {
     std::sort(shares.begin(), shares.end(), [](const Share& a, const Share& b) { return a.delivery < b.delivery; });
 
     // Every delivery copies what it needs: the spool file can serve again.
-    const bool spool_copied = std::all_of(shares.begin(), shares.end(), [&](const Share& s) {
-        return deliveries[s.delivery].table.flags & MAILFW_DELIVERY_SPOOL_COPIED;
-    });
+    const bool spool_copied = all_deliveries(MAILFW_DELIVERY_SPOOL_COPIED);
     std::string names;
     size_t failed = shares.size();
     for (size_t i = 0; i < shares.size() && failed == shares.size(); ++i) {
