@@ -244,6 +244,7 @@ asio::awaitable<void> Session::close_session() {
         inactivity_timers_.clear();
     }
     events_.reset();
+    stop_deadline();  // no more replies: linger_close bounds itself
     co_await linger_close();
     log::write(log::Level::info, "disconnect after " + std::to_string(commands_) + " commands", id_, client_);
 }

@@ -90,9 +90,13 @@ private:
     awaitable<void> hold_reply(uint32_t delay_ms);
     boost::asio::steady_timer* hold_timer_ = nullptr;  // while hold_reply waits
     awaitable<bool> start_tls();
+    // The I/O about to start must be done by `at` (lazy: see session_io.cpp).
     void arm_deadline(std::chrono::steady_clock::time_point at);
     std::chrono::steady_clock::time_point idle_from_now() const;
-    void disarm_deadline();
+    void disarm_deadline();  // the I/O is done
+    void wait_for_deadline(std::chrono::steady_clock::time_point until);
+    void deadline_reached();
+    void stop_deadline();  // the session is over: cancels the wait
     void close_transport();
     awaitable<void> linger_close();  // FIN after the last reply, drain, then close
     // Runs a plugin call that may block on a worker pool (ctx_->auth_pool
@@ -255,6 +259,10 @@ private:
     size_t inpos_ = 0;
     std::string outbuf_;
     boost::asio::steady_timer deadline_;
+    std::chrono::steady_clock::time_point deadline_at_;          // of the I/O in flight, while deadline_armed_
+    std::chrono::steady_clock::time_point deadline_wait_until_;  // when deadline_'s wait ends, while deadline_waiting_
+    bool deadline_armed_ = false;
+    bool deadline_waiting_ = false;
     std::chrono::steady_clock::time_point idle_deadline_;  // moved by touch()
     bool timed_out_ = false;
     bool reading_command_ = false;

@@ -222,19 +222,47 @@ void Session::deadline_passed() {
     transport_->cancel();
 }
 
+// The deadline timer is lazy: arming only records when the I/O must be
+// done; the timer's wait is restarted only when it would expire later than
+// that. Moving a deadline later (every command, every read of a message)
+// then costs nothing -- no timer cancelled and started, no timerfd update,
+// no cancelled handler to run -- and a wait that expires before the
+// current deadline just waits again for the rest.
 void Session::arm_deadline(std::chrono::steady_clock::time_point at) {
     timed_out_ = false;
-    uint64_t generation = ++deadline_generation_;
-    deadline_.expires_at(at);
+    deadline_at_ = at;
+    deadline_armed_ = true;
+    if (deadline_waiting_ && deadline_wait_until_ <= at) return;
+    wait_for_deadline(at);
+}
+
+void Session::wait_for_deadline(std::chrono::steady_clock::time_point until) {
+    deadline_waiting_ = true;
+    deadline_wait_until_ = until;
+    const uint64_t generation = ++deadline_generation_;
+    deadline_.expires_at(until);  // cancels a wait in progress: its handler sees an older generation
     deadline_.async_wait([weak = weak_from_this(), generation](const boost::system::error_code& ec) {
         auto self = weak.lock();
-        // A stale expiry (the I/O finished and a new deadline was armed) is ignored.
-        if (ec || !self || self->deadline_generation_ != generation) return;
-        self->deadline_passed();
+        if (!self || self->deadline_generation_ != generation) return;
+        self->deadline_waiting_ = false;
+        if (!ec) self->deadline_reached();
     });
 }
 
-void Session::disarm_deadline() {
+void Session::deadline_reached() {
+    if (!deadline_armed_) return;  // no I/O in flight; the next arm waits again
+    if (std::chrono::steady_clock::now() < deadline_at_) {
+        wait_for_deadline(deadline_at_);  // moved later meanwhile
+        return;
+    }
+    deadline_passed();
+}
+
+void Session::disarm_deadline() { deadline_armed_ = false; }
+
+void Session::stop_deadline() {
+    deadline_armed_ = false;
+    deadline_waiting_ = false;
     ++deadline_generation_;
     deadline_.cancel();
 }
@@ -242,6 +270,7 @@ void Session::disarm_deadline() {
 asio::awaitable<void> Session::linger_close() { co_await transport_->linger_close(forced_); }
 
 void Session::close_transport() {
+    stop_deadline();  // a session that is over keeps no timer pending
     transport_->close();
     open_ = false;
 }

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -16,7 +17,24 @@ namespace mailfw {
 
 namespace {
 constexpr size_t kBufferSize = 64 * 1024;
+
+// Gives back the file's pages and blocks but keeps its size: a hole. Not
+// ftruncate(0): ext4 marks a file truncated to zero for "replace via
+// truncate" and, the next time any descriptor of it is closed (a delivery
+// plugin's, after reading the message), writes its data to disk at once
+// (auto_da_alloc) -- a disk write per message of a file nobody keeps.
+// Dirty pages are dropped either way, before a group commit's syncfs could
+// write them. Where holes cannot be punched (some filesystems), truncation.
+bool hollow(int fd, uint64_t length) {
+    if (length == 0) return ::lseek(fd, 0, SEEK_SET) == 0;
+    // Past the end to a whole block: a partly covered block is only zeroed.
+    constexpr uint64_t kBlock = 64 * 1024;
+    const auto span = static_cast<off_t>((length + kBlock - 1) / kBlock * kBlock);
+    const int r = ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, span);
+    if (r != 0 && ::ftruncate(fd, 0) != 0) return false;
+    return ::lseek(fd, 0, SEEK_SET) == 0;
 }
+}  // namespace
 
 SpoolPool::SpoolPool(std::filesystem::path dir, size_t capacity) : dir_(std::move(dir)), capacity_(capacity) {}
 
@@ -45,7 +63,7 @@ SpoolPool::Slot SpoolPool::take(const std::string& id) {
 
 void SpoolPool::give_back(Slot slot, bool reusable, bool written) noexcept {
     if (slot.fd < 0) return;
-    if (reusable && (!written || (::ftruncate(slot.fd, 0) == 0 && ::lseek(slot.fd, 0, SEEK_SET) == 0))) {
+    if (reusable && (!written || hollow(slot.fd, slot.length))) {
         std::lock_guard lock(mutex_);
         if (idle_.size() < capacity_) {
             idle_.push_back(std::move(slot));
@@ -71,7 +89,7 @@ void SpoolFile::empty_now() noexcept {
     reusable_ = true;
     buffer_.clear();
     if (on_disk_ == 0) return;  // nothing ever reached the file
-    if (::ftruncate(slot_.fd, 0) != 0 || ::lseek(slot_.fd, 0, SEEK_SET) != 0) {
+    if (!hollow(slot_.fd, slot_.length)) {
         reusable_ = false;  // then removed, as any file that cannot be emptied
         return;
     }
@@ -93,6 +111,7 @@ void SpoolFile::append(std::string_view bytes) {
             bytes.remove_prefix(static_cast<size_t>(n));
             on_disk_ += static_cast<uint64_t>(n);
         }
+        slot_.length = std::max(slot_.length, on_disk_);
         return;
     }
     buffer_.append(bytes);
@@ -107,10 +126,20 @@ void SpoolFile::flush_buffer() {
         rest.remove_prefix(static_cast<size_t>(n));
         on_disk_ += static_cast<uint64_t>(n);
     }
+    slot_.length = std::max(slot_.length, on_disk_);
     buffer_.clear();
 }
 
-void SpoolFile::finish() { flush_buffer(); }
+void SpoolFile::finish() {
+    flush_buffer();
+    // A reused file keeps the size of the longest message it held: cut it
+    // to this one's, so that a reader sees exactly this message. (Never to
+    // zero: see hollow(). A file left empty was never written.)
+    if (on_disk_ == 0) return;
+    if (on_disk_ < slot_.length && ::ftruncate(slot_.fd, static_cast<off_t>(on_disk_)) != 0)
+        throw std::system_error(errno, std::generic_category(), "cannot write " + slot_.path);
+    slot_.length = on_disk_;
+}
 
 void prepare_spool_directory(const std::filesystem::path& dir) {
     std::error_code ec;

@@ -20,19 +20,23 @@ namespace mailfw {
 // costs the filesystem an inode allocation and a free every time (ext4
 // then scans past every inode freed in the last seconds: most of the
 // kernel time under load), so emptied files are kept and reused, up to
-// `capacity` idle ones. Thread-safe.
+// `capacity` idle ones. "Emptied" means hollowed: no data, no blocks, the
+// size of the last message kept (see hollow() for why not truncated).
+// Thread-safe.
 class SpoolPool {
 public:
     struct Slot {
         int fd = -1;
         std::string path;
+        uint64_t length = 0;  // the file's size: an idle file is a hole of this size
     };
     explicit SpoolPool(std::filesystem::path dir, size_t capacity = 256);
     ~SpoolPool();  // removes the idle files
     SpoolPool(const SpoolPool&) = delete;
     SpoolPool& operator=(const SpoolPool&) = delete;
 
-    // An idle file, empty, or a new <dir>/<id>.msg (exclusive, 0600).
+    // An idle file (hollow; written from offset 0), or a new <dir>/<id>.msg
+    // (exclusive, 0600).
     // Throws std::system_error.
     Slot take(const std::string& id);
     // `reusable`: nobody keeps the file or its contents (no link, no open

@@ -494,14 +494,15 @@ class MailfwServer:
         return sorted(out)
 
     def spool_files(self):
-        """Files in the spool with bytes in them: messages. (An emptied file
-        is kept for the next message once every delivery copied its own.)"""
+        """Files in the spool with data in them: messages. (An emptied file
+        -- a hole, no data blocks -- is kept for the next message once every
+        delivery copied its own.)"""
         out = []
         for root, _dirs, files in os.walk(self.spool_dir):
             for f in files:
                 path = os.path.join(root, f)
                 try:
-                    if os.path.getsize(path) > 0:
+                    if os.stat(path).st_blocks > 0:
                         out.append(path)
                 except FileNotFoundError:
                     pass
