@@ -117,7 +117,7 @@ const std::vector<KeySpec>& server_section_schema() {
         key("plugin_dir", MAILFW_KEY_PATH, std::nullopt,
             "a directory searched for plugins, in order (default: lib/mailfw/plugins next to the binary)",
             MAILFW_KEY_MULTI),
-        key("threads", MAILFW_KEY_INT, "0", "worker threads; 0 = one per CPU core"),
+        key("threads", MAILFW_KEY_INT, "0", "network threads (sessions, TLS); 0 = half the CPU cores, at least 1"),
         key("spool", MAILFW_KEY_PATH, "spool", "directory where accepted messages are written before delivery"),
         key("auth_threads", MAILFW_KEY_INT, "0",
             "threads that run SASL steps (password hashing, Kerberos); 0 = one per CPU core"),
@@ -219,7 +219,7 @@ ServerConfig load_server_config(const ConfigFile& file, const std::filesystem::p
     int64_t threads = *server.number("threads");
     if (threads < 0 || threads > 1024)
         throw ConfigError(at(file, server.entry("threads"), "server") + ": threads = " + std::to_string(threads) +
-                          " is out of range; use 0 (one per core) or 1 to 1024");
+                          " is out of range; use 0 (half the cores) or 1 to 1024");
     cfg.threads = static_cast<unsigned>(threads);
     cfg.spool_dir = *server.string("spool");
     for (const char* k : {"auth_threads", "delivery_threads"}) {

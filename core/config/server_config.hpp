@@ -56,7 +56,7 @@ struct ServerConfig {
     std::string hostname;                          // default: the machine's host name
     std::vector<std::filesystem::path> plugin_dirs; // plugin_dir = (may repeat); default <exe>/../lib/mailfw/plugins
     std::vector<PluginLoad> loads;                 // load = NAME, in order
-    unsigned threads = 0;                          // 0 = one per core
+    unsigned threads = 0;                          // 0 = half the cores, at least 1: network threads
     unsigned auth_threads = 0;                     // 0 = one per core: SASL steps (password hashing)
     unsigned delivery_threads = 0;                 // 0 = 4 per core: blocking deliveries (disk, fsync)
     std::string counters = "local";                // counters = local: the counter backend for limits

@@ -165,6 +165,7 @@ asio::awaitable<bool> Session::start_tls() {
 }
 
 asio::awaitable<int> Session::off_thread_raw(int (*fn)(void*), void* arg, asio::thread_pool* pool) {
+    log::flush_this_thread();  // this session's lines so far come before those the call logs
     {
         std::lock_guard lock(timers_mutex_);
         in_worker_call_ = true;

@@ -18,6 +18,46 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(Level::info)};
 std::mutex g_mutex;
 
+constexpr size_t kFlushAt = 16 * 1024;
+
+// This thread's lines waiting for the flush its event loop runs.
+struct Deferred {
+    std::function<void(void (*)())> schedule;  // empty: every line is written at once
+    std::string lines;
+    bool flush_scheduled = false;
+    ~Deferred();  // writes what still waits
+};
+thread_local Deferred t_deferred;
+
+// write(2) of whole lines, at most PIPE_BUF at a time: a write up to
+// PIPE_BUF reaches a pipe (journald, a supervisor) whole even when threads
+// log at once. A longer line takes the lock so that it is not interleaved
+// with another long one.
+void write_lines(std::string_view text) {
+    while (!text.empty()) {
+        size_t take = text.size();
+        if (take > PIPE_BUF) {
+            const size_t cut = text.rfind('\n', PIPE_BUF - 1);
+            take = cut == std::string_view::npos ? text.find('\n') : cut;
+            take = take == std::string_view::npos ? text.size() : take + 1;
+        }
+        std::string_view chunk = text.substr(0, take);
+        text.remove_prefix(take);
+        std::unique_lock<std::mutex> lock(g_mutex, std::defer_lock);
+        if (chunk.size() > PIPE_BUF) lock.lock();
+        while (!chunk.empty()) {
+            const ssize_t n = ::write(STDERR_FILENO, chunk.data(), chunk.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return;  // nowhere to log to: nothing else to do
+            chunk.remove_prefix(static_cast<size_t>(n));
+        }
+    }
+}
+
+Deferred::~Deferred() {
+    if (!lines.empty()) write_lines(lines);
+}
+
 const char* name(Level l) {
     switch (l) {
         case Level::debug: return "debug";
@@ -68,18 +108,36 @@ void write(Level l, std::string_view message, uint64_t conn_id, std::string_view
     // Control characters from clients never reach the terminal raw.
     line += mailfw::printable(message, std::string_view::npos);
     line += '\n';
-    // One write(2) per line, no stdio lock or flush: a line up to PIPE_BUF
-    // reaches a pipe (journald, a supervisor) whole even when threads log at
-    // once; a longer one takes the lock so that it is not interleaved.
-    std::unique_lock<std::mutex> lock(g_mutex, std::defer_lock);
-    if (line.size() > PIPE_BUF) lock.lock();
-    std::string_view rest = line;
-    while (!rest.empty()) {
-        const ssize_t n = ::write(STDERR_FILENO, rest.data(), rest.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;  // nowhere to log to: nothing else to do
-        rest.remove_prefix(static_cast<size_t>(n));
+    // No stdio lock or flush: one write(2) per line, or per batch of lines
+    // on a thread that defers them.
+    Deferred& d = t_deferred;
+    if (!d.schedule) {
+        write_lines(line);
+        return;
     }
+    d.lines += line;
+    if (l >= Level::warning || d.lines.size() >= kFlushAt) {
+        flush_this_thread();
+        return;
+    }
+    if (!d.flush_scheduled) {
+        d.flush_scheduled = true;
+        d.schedule(&flush_this_thread);
+    }
+}
+
+void defer_on_this_thread(std::function<void(void (*)())> schedule) {
+    flush_this_thread();
+    t_deferred.schedule = std::move(schedule);
+}
+
+void flush_this_thread() {
+    Deferred& d = t_deferred;
+    d.flush_scheduled = false;
+    if (d.lines.empty()) return;
+    write_lines(d.lines);
+    d.lines.clear();
+    if (d.lines.capacity() > 4 * kFlushAt) std::string().swap(d.lines);
 }
 
 }  // namespace mailfw::log

@@ -178,7 +178,7 @@ class Verdicts(EventServerTestCase):
         # timeout_action DENYSOFT with the host's default reply.
         self.assertReply(r, 450, "4.7.1")
         self.assertGreaterEqual(elapsed, PENDING_DEADLINE - 0.05)
-        self.assertIn("fixture-events: no answer within 1000 ms", self.srv.read_log())
+        self.wait_for_log("fixture-events: no answer within 1000 ms")
         self.assertReply(c.cmd("RCPT TO:<ok@example.test>"), 250, "2.1.5")
         self.assertReply(c.cmd("NOOP"), 250, "2.0.0")
 

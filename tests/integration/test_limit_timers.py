@@ -136,7 +136,7 @@ class IdleTimeout(SharedServerTestCase):
         c = self.connect()
         self.expect_timeout(c, 0.5, 3.0)
         self.assertTrue(self.wait_for_log("ConnectionInactivityTimeOut: 421 4.4.2"), self.srv.read_log()[-2000:])
-        self.assertIn("not authenticated", self.srv.read_log())
+        self.assertTrue(self.wait_for_log("not authenticated"), self.srv.read_log()[-2000:])
 
     def test_auth_response_trickle_times_out(self):
         c = self.connect()

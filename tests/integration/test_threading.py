@@ -22,7 +22,9 @@ class SessionServicesFromWorkerThreads(SharedServerTestCase):
         loads=list(PLUGINS) + ["fixture-mechs", "fixture-deliver"],
         plugin_dirs=[PLUGIN_DIR, TEST_PLUGIN_DIR],
         extra_sections={"fixture-deliver": {"dir": side, "domains": "side.test"}},
-        server={"auth_threads": 2, "delivery_threads": 2, "log_level": "info"})
+        # Two network threads too (the default is half the cores): sessions
+        # on both event loops at once, each deferring its log lines.
+        server={"threads": 2, "auth_threads": 2, "delivery_threads": 2, "log_level": "info"})
 
     @classmethod
     def tearDownClass(cls):

@@ -220,7 +220,7 @@ TEST(ServerConfig, ServerSectionErrors) {
     EXPECT_NE(error_of("[server]\nload = ../evil\n" + kListener).find("test.conf:2: bad plugin name '../evil'"),
               std::string::npos);
     EXPECT_EQ(error_of("[server]\nthreads = -1\n" + kListener),
-              "test.conf:2: threads = -1 is out of range; use 0 (one per core) or 1 to 1024");
+              "test.conf:2: threads = -1 is out of range; use 0 (half the cores) or 1 to 1024");
     EXPECT_NE(error_of("[server]\nlog_level = verbose\n" + kListener)
                   .find("expected one of: debug, info, warning, error"),
               std::string::npos);
