@@ -4,11 +4,11 @@
 //
 // One thread. While it syncs a batch, new requests queue up and become the
 // next batch, so the batch grows with the load and nobody waits for a timer.
-// A batch costs one syncfs() per filesystem in it -- one journal commit and
-// one cache flush for all of its files -- and then an fsync() of every
-// descriptor, which is cheap once syncfs has written everything and is what
-// makes each request's answer exact: its own files' write-back errors, and
-// durability that holds on filesystems where syncfs promises less.
+// A batch starts the write-back of all its files at once
+// (sync_file_range), then fsync()s every descriptor once: the I/O overlaps,
+// a journalling filesystem commits the batch's metadata with the first
+// fsync, and each request's answer is exact (its own files' write-back
+// errors).
 #pragma once
 #include <condition_variable>
 #include <cstdint>

@@ -23,8 +23,8 @@ constexpr size_t kBufferSize = 64 * 1024;
 // truncate" and, the next time any descriptor of it is closed (a delivery
 // plugin's, after reading the message), writes its data to disk at once
 // (auto_da_alloc) -- a disk write per message of a file nobody keeps.
-// Dirty pages are dropped either way, before a group commit's syncfs could
-// write them. Where holes cannot be punched (some filesystems), truncation.
+// Dirty pages are dropped either way, before any sync could write them.
+// Where holes cannot be punched (some filesystems), truncation.
 bool hollow(int fd, uint64_t length) {
     if (length == 0) return ::lseek(fd, 0, SEEK_SET) == 0;
     // Past the end to a whole block: a partly covered block is only zeroed.

@@ -1,5 +1,6 @@
 // All-or-nothing delivery of one message into one Maildir per recipient:
-// <root>/<recipient>/{tmp,new,cur}. Each copy is written to tmp/, fsync'd,
+// <root>/<recipient>/{tmp,new,cur}. Each copy is written to tmp/ (as an
+// unnamed O_TMPFILE where the filesystem has them), fsync'd,
 // linked into new/ and the directories fsync'd before deliver() reports
 // success; when any copy fails, every copy already made for this message is
 // removed again, so a message is either in all mailboxes or in none.

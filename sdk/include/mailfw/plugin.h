@@ -432,7 +432,7 @@ typedef struct mailfw_host_api {
                                        void *user_data);
     /* (1.3) Group commit: makes durable what a delivery wrote, together
      * with what every other session wrote meanwhile, by one batch of syncs
-     * (one syncfs per filesystem, then an fsync of each descriptor), instead
+     * (write-back of all started at once, then an fsync of each), instead
      * of a thread blocked in fsync per message. `fds`: the files written and
      * the directories entries were linked into (or removed from); keep them
      * open until done(user_data, error) has run: exactly once, on the host's
