@@ -1127,6 +1127,23 @@ TEST_F(SessionTimeouts, IdleSessionGets421) {
     EXPECT_TRUE(c->closed_by_server());
 }
 
+TEST_F(SessionTimeouts, EachCommandMovesTheDeadlineAndTheLastOneCounts) {
+    // The deadline timer is lazy (session_io.cpp): a wait started for the
+    // first deadline outlives it and must wait again, not time out the
+    // session, and the 421 comes one idle period after the last command.
+    auto c = ehlo(idle_port_);
+    for (int i = 0; i < 4; ++i) {  // 600 ms in all: twice the idle period
+        std::this_thread::sleep_for(std::chrono::milliseconds(kIdleTimeoutMs / 2));
+        EXPECT_TRUE(Is(c->command("NOOP"), "250 2.0.0 ")) << "command " << i;
+    }
+    const auto last = std::chrono::steady_clock::now();
+    EXPECT_TRUE(Is(c->reply(), "421 4.4.2 "));
+    const auto idle = std::chrono::steady_clock::now() - last;
+    EXPECT_GE(idle, std::chrono::milliseconds(kIdleTimeoutMs - 50));
+    EXPECT_LT(idle, std::chrono::milliseconds(2 * kIdleTimeoutMs));
+    EXPECT_TRUE(c->closed_by_server());
+}
+
 TEST_F(SessionTimeouts, IdleDuringDataGets421AndKeepsNothing) {
     const std::string rcpt = "idle-data@example.test";
     auto c = ehlo(idle_port_);
