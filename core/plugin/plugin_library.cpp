@@ -241,6 +241,9 @@ PluginLibrary load_checked(const std::filesystem::path& file, const mailfw_host_
     p.delivery = copy_table(desc.delivery);
     if (p.delivery && !p.delivery->deliver)
         throw PluginRefusal("its delivery has no deliver function; fix the plugin");
+    if (p.delivery && p.delivery->claim_rcpt_inline && !p.delivery->claim_rcpt)
+        throw PluginRefusal("its delivery has claim_rcpt_inline but no claim_rcpt to ask when that is "
+                            "undecided; fix the plugin");
     return p;
 }
 }  // namespace

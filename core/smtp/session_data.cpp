@@ -188,12 +188,20 @@ asio::awaitable<std::optional<Reply>> Session::route_recipient(const std::string
         mailfw_delivery_result result{};
         result.struct_size = sizeof result;
         const mailfw_str a = mailfw::str(address);
-        int decision;
-        if (d.blocking()) {
-            auto call = [&] { return d.table.claim_rcpt(d.instance, this, a, &result); };
-            decision = co_await off_thread(call, ctx_->delivery_pool);
-        } else {
-            decision = d.table.claim_rcpt(d.instance, this, a, &result);
+        // What the delivery can decide from memory it decides here, on
+        // this thread; only the rest costs a round trip to the disk pool.
+        int decision = d.table.claim_rcpt_inline ? d.table.claim_rcpt_inline(d.instance, this, a, &result)
+                                                 : MAILFW_RCPT_UNDECIDED;
+        if (decision == MAILFW_RCPT_UNDECIDED) {
+            result = mailfw_delivery_result{};
+            result.struct_size = sizeof result;
+            if (d.blocking()) {
+                auto call = [&] { return d.table.claim_rcpt(d.instance, this, a, &result); };
+                const int asked = co_await off_thread(call, ctx_->delivery_pool);
+                decision = asked;
+            } else {
+                decision = d.table.claim_rcpt(d.instance, this, a, &result);
+            }
         }
         if (decision == MAILFW_RCPT_PASS) continue;
         if (decision == MAILFW_RCPT_CLAIM) {

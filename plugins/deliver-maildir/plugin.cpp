@@ -66,8 +66,17 @@ struct Instance : mailfw::PluginInstance {
     }
 
     // RCPT time: nothing is created; a name that cannot be stored or a user
-    // nobody knows is refused here, never at the end of DATA.
+    // nobody knows is refused here, never at the end of DATA. Everything but
+    // the store lookup of require_known_user is decided from memory, on the
+    // network thread (claim_rcpt_inline); the lookup runs on the disk pool.
+    mailfw::RcptAnswer claim_rcpt_inline(mailfw_session* session, std::string_view address) {
+        return decide(session, address, false);
+    }
     mailfw::RcptAnswer claim_rcpt(mailfw_session* session, std::string_view address) {
+        return decide(session, address, true);
+    }
+
+    mailfw::RcptAnswer decide(mailfw_session* session, std::string_view address, bool may_block) {
         const std::string_view domain = mailfw::deliver_maildir::domain_of(address);
         // RFC 5321 §4.5.1: <postmaster> without a domain is always local.
         if (!domain.empty()) {
@@ -78,6 +87,7 @@ struct Instance : mailfw::PluginInstance {
         if (!mailfw::deliver_maildir::valid_mailbox(mailbox))
             return {MAILFW_RCPT_REFUSE, 550, "5.1.3", "Mailbox name not allowed"};
         if (!require_known_user) return {MAILFW_RCPT_CLAIM};
+        if (!may_block) return {MAILFW_RCPT_UNDECIDED};
         for (const std::string& user : mailfw::deliver_maildir::user_candidates(mailbox)) {
             const int r = host().user_exists(session, user);
             if (r == MAILFW_OK) return {MAILFW_RCPT_CLAIM};

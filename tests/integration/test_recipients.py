@@ -109,7 +109,7 @@ class TwoDeliveries(RoutingTestCase):
     relayed = fixture_dir("relayed")
     server_kwargs = routed_server(
         {"fixture-deliver": {"dir": side, "domains": "side.test", "fail": "broken@side.test",
-                             "refuse": "nope@side.test"},
+                             "refuse": "nope@side.test", "inline": "quick.test"},
          "fixture-relay": {"dir": relayed}},
         list(PLUGINS) + ["fixture-deliver", "fixture-relay"],
         listeners={"gateway": {"role": "gateway"},
@@ -142,6 +142,22 @@ class TwoDeliveries(RoutingTestCase):
         r = self.rcpt_reply(c, "nope@side.test")
         self.assertReply(r, 550, "5.1.1")
         self.assertIn("fixture-deliver", r.last)
+
+    def test_decided_on_the_network_thread_or_else_on_the_pool(self):
+        # quick.test is claimed by claim_rcpt_inline; claim_rcpt would refuse
+        # it. side.test is UNDECIDED inline, then claimed or refused by claim_rcpt.
+        c = self.session("gateway")
+        self.assertReply(c.cmd("MAIL FROM:<%s>" % SENDER), 250)
+        self.assertReply(c.cmd("RCPT TO:<x@quick.test>"), 250)
+        self.assertReply(c.cmd("RCPT TO:<x@side.test>"), 250)
+        r = c.cmd("RCPT TO:<nope@side.test>")
+        self.assertReply(r, 550, "5.1.1")
+        self.assertIn("Refused by fixture-deliver", r.last)
+        self.assertReply(c.cmd("DATA"), 354)
+        c.send(BODY + b".\r\n")
+        r = c.read_reply()
+        self.assertReply(r, 250, "2.0.0")
+        self.assertEqual(self.files(self.side).get(self.queue_id(r)), "x@quick.test\nx@side.test\n")
 
     def test_relay_delivery_only_for_clients_that_may_relay(self):
         c = self.session("gateway")

@@ -141,6 +141,13 @@ TEST(PluginHostRefusal, DescriptorNameDiffersFromLoadName) {
                   "`load = someone-else`");
 }
 
+TEST(PluginHostRefusal, InlineClaimNeedsClaimRcptToFallBackOn) {
+    EXPECT_EQ(host_error("[server]\nload = inline-claim-only\n" + kListener),
+              "test.conf:2: plugin inline-claim-only (" + fixture("inline-claim-only") +
+                  "): its delivery has claim_rcpt_inline but no claim_rcpt to ask when that is undecided; fix "
+                  "the plugin");
+}
+
 TEST(PluginHostRefusal, DuplicateMechanismNamesBothPlugins) {
     EXPECT_EQ(host_error("[server]\nload = dup-mech-a\nload = dup-mech-b\n" + kListener),
               "test.conf:3: plugin dup-mech-b: server mechanism X-DUP is also provided by plugin dup-mech-a; load "

@@ -42,7 +42,7 @@
  *    must be thread-safe. Which thread makes each call and what it may block
  *    on is written at each slot; the session services (timers, notes,
  *    session_info, set_auth_identity) may be used from any of them.
- *  - ABI 1.1, 1.2 and 1.3 appended fields and slots, marked "(1.1)" etc. A
+ *  - ABI 1.1 to 1.4 appended fields and slots, marked "(1.1)" etc. A
  *    plugin built against an older minor keeps working: its tables are
  *    shorter and read as NULL.
  *  - Plugins are never unloaded while the server runs. Do not use
@@ -63,7 +63,7 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define MAILFW_ABI_MAJOR 1u
-#define MAILFW_ABI_MINOR 3u
+#define MAILFW_ABI_MINOR 4u
 
 /* The one symbol every plugin exports. */
 #define MAILFW_ENTRY_SYMBOL "mailfw_plugin_entry"
@@ -261,7 +261,9 @@ typedef enum mailfw_rcpt_decision {
     MAILFW_RCPT_PASS = 0,     /* not mine: ask the next delivery */
     MAILFW_RCPT_CLAIM = 1,    /* mine: the recipient is accepted (250) */
     MAILFW_RCPT_REFUSE = 2,   /* 5xx; default 550 5.1.1 (5.1.3: bad name) */
-    MAILFW_RCPT_TEMPFAIL = 3  /* 4xx; default 451 4.3.0 */
+    MAILFW_RCPT_TEMPFAIL = 3, /* 4xx; default 451 4.3.0 */
+    MAILFW_RCPT_UNDECIDED = 4 /* (1.4) only from claim_rcpt_inline: ask
+                                 claim_rcpt */
 } mailfw_rcpt_decision;
 
 /* ------------------------------------------------------------------------ */
@@ -752,6 +754,16 @@ typedef struct mailfw_delivery {
      * limit-connections answers with NewConnectionNotAvailable. Called on
      * network threads, often: must answer at once, from state it keeps. */
     int (*available)(void *instance);
+    /* (1.4) claim_rcpt's decision made on the session's network thread,
+     * where it must not block. A BLOCKING delivery's claim_rcpt runs on a
+     * worker of the disk pool, a round trip of two thread switches per
+     * recipient even when the answer needs no disk at all; this slot
+     * decides what it can from memory (its domains, its name rules, a
+     * cache) and returns MAILFW_RCPT_UNDECIDED for the rest, which the host
+     * then asks claim_rcpt about as before. Needs claim_rcpt. */
+    int (*claim_rcpt_inline)(void *instance, mailfw_session *session,
+                             mailfw_str address,
+                             mailfw_delivery_result *result);
 } mailfw_delivery;
 
 /* ------------------------------------------------------------------------ */

@@ -617,10 +617,24 @@ struct RcptAnswer {
 // which may also return MAILFW_PENDING and answer later through
 // host().complete_delivery(later, ...); and optionally
 //   mailfw::RcptAnswer claim_rcpt(mailfw_session*, std::string_view address)
+//   mailfw::RcptAnswer claim_rcpt_inline(mailfw_session*, std::string_view address)
+//                      (1.4: on the network thread, must not block; answers
+//                       MAILFW_RCPT_UNDECIDED for what needs claim_rcpt)
 //   int discard(const mailfw_message&, std::string_view receipt)
 //   bool available()   (1.2: false while the target cannot take messages;
 //                       called often on network threads: answer from state)
 // Missing members leave their slots NULL. An exception is a TEMPFAIL.
+namespace detail {
+// claim_rcpt and claim_rcpt_inline: the answer's texts are literals (see
+// RcptAnswer), so pointing `r` at them outlives the call.
+inline int rcpt_answer(mailfw_delivery_result* r, const RcptAnswer& a) noexcept {
+    r->code = a.code;
+    r->enhanced = str(a.enhanced ? std::string_view(a.enhanced) : std::string_view());
+    r->text = str(a.text ? std::string_view(a.text) : std::string_view());
+    return a.decision;
+}
+}  // namespace detail
+
 template <class Instance>
 constexpr mailfw_delivery delivery_table(uint32_t flags) {
     mailfw_delivery t{};
@@ -675,11 +689,19 @@ constexpr mailfw_delivery delivery_table(uint32_t flags) {
         t.claim_rcpt = [](void* i, mailfw_session* s, mailfw_str address,
                           mailfw_delivery_result* r) noexcept -> int {
             try {
-                RcptAnswer a = static_cast<Instance*>(i)->claim_rcpt(s, view(address));
-                r->code = a.code;
-                r->enhanced = str(a.enhanced ? std::string_view(a.enhanced) : std::string_view());
-                r->text = str(a.text ? std::string_view(a.text) : std::string_view());
-                return a.decision;
+                return detail::rcpt_answer(r, static_cast<Instance*>(i)->claim_rcpt(s, view(address)));
+            } catch (...) {
+                return MAILFW_RCPT_TEMPFAIL;
+            }
+        };
+    }
+    if constexpr (requires(Instance& self, mailfw_session* s, std::string_view a) {
+                      { self.claim_rcpt_inline(s, a) } -> std::same_as<RcptAnswer>;
+                  }) {
+        t.claim_rcpt_inline = [](void* i, mailfw_session* s, mailfw_str address,
+                                 mailfw_delivery_result* r) noexcept -> int {
+            try {
+                return detail::rcpt_answer(r, static_cast<Instance*>(i)->claim_rcpt_inline(s, view(address)));
             } catch (...) {
                 return MAILFW_RCPT_TEMPFAIL;
             }

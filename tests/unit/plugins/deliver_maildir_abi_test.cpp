@@ -94,13 +94,18 @@ struct DeliverAbi : ::testing::Test {
         m.rcpt_count = rcpts.size();
         return m;
     }
-    int claim(const std::string& address, mailfw_delivery_result* out = nullptr) {
+    // claim_rcpt, or with `inline_slot` claim_rcpt_inline (ABI 1.4).
+    int claim(const std::string& address, mailfw_delivery_result* out = nullptr, bool inline_slot = false) {
         mailfw_delivery_result r{};
         r.struct_size = sizeof r;
-        const int d = plugin.descriptor().delivery->claim_rcpt(instance, host.session(),
-                                                               {address.data(), address.size()}, &r);
+        const mailfw_delivery& d = *plugin.descriptor().delivery;
+        const int decision = (inline_slot ? d.claim_rcpt_inline : d.claim_rcpt)(
+            instance, host.session(), {address.data(), address.size()}, &r);
         if (out) *out = r;
-        return d;
+        return decision;
+    }
+    int claim_inline(const std::string& address, mailfw_delivery_result* out = nullptr) {
+        return claim(address, out, true);
     }
     mailfw::test::FakeHost::DeliveryAnswer last;
     fs::path box(const std::string& who) const { return fs::path(dir / "maildirs") / who; }
@@ -117,6 +122,7 @@ TEST_F(DeliverAbi, Descriptor) {
     EXPECT_STREQ(d.keys[3].name, "require_known_user");
     EXPECT_STREQ(d.keys[3].default_value, "false");
     EXPECT_NE(d.delivery->claim_rcpt, nullptr);
+    EXPECT_NE(d.delivery->claim_rcpt_inline, nullptr);
     EXPECT_NE(d.delivery->discard, nullptr);
     EXPECT_EQ(d.delivery->flags & MAILFW_DELIVERY_RELAY, 0u);
     EXPECT_STREQ(d.keys[0].name, "root");
@@ -222,6 +228,18 @@ TEST_F(DeliverAbi, RefusesNamesItCannotStoreAtRcpt) {
     EXPECT_TRUE(files_in(dir / "maildirs").empty());
 }
 
+TEST_F(DeliverAbi, WithoutAStoreEveryRecipientIsDecidedInline) {
+    // The network thread's answer is claim_rcpt's, so no recipient goes to the pool.
+    for (const char* a : {"bob@mx.example.test", "postmaster", "bob@elsewhere.example", "a/b@mx.example.test"}) {
+        mailfw_delivery_result pooled{}, inline_r{};
+        EXPECT_EQ(claim_inline(a, &inline_r), claim(a, &pooled)) << a;
+        EXPECT_EQ(inline_r.code, pooled.code) << a;
+        EXPECT_EQ(text(inline_r.enhanced), text(pooled.enhanced)) << a;
+    }
+    EXPECT_EQ(claim_inline("bob@mx.example.test"), MAILFW_RCPT_CLAIM);
+    EXPECT_EQ(host.user_exists_calls, 0);
+}
+
 struct DeliverAbiDomains : DeliverAbi {
     void SetUp() override {
         std::ofstream(spool, std::ios::binary) << body;
@@ -246,6 +264,19 @@ TEST_F(DeliverAbiDomains, KnownUsersOnlyByAddressOrLocalPart) {
     host.user_exists_override = MAILFW_UNAVAILABLE;
     EXPECT_EQ(claim("alice@example.org", &r), MAILFW_RCPT_TEMPFAIL);
     EXPECT_EQ(r.code, 451u);
+}
+
+TEST_F(DeliverAbiDomains, TheStoreLookupIsLeftToTheBlockingClaim) {
+    // Inline: everything but the lookup, which may block, so it is not made there.
+    EXPECT_EQ(claim_inline("alice@example.org"), MAILFW_RCPT_UNDECIDED);
+    EXPECT_EQ(claim_inline("ghost@example.org"), MAILFW_RCPT_UNDECIDED);
+    EXPECT_EQ(claim_inline("alice@mx.example.test"), MAILFW_RCPT_PASS);
+    mailfw_delivery_result r{};
+    EXPECT_EQ(claim_inline("a/b@example.org", &r), MAILFW_RCPT_REFUSE);
+    EXPECT_EQ(text(r.enhanced), "5.1.3");
+    EXPECT_EQ(host.user_exists_calls, 0);
+    EXPECT_EQ(claim("alice@example.org"), MAILFW_RCPT_CLAIM);
+    EXPECT_GT(host.user_exists_calls, 0);
 }
 
 TEST_F(DeliverAbi, DomainCaseMakesOneMailbox) {

@@ -23,6 +23,7 @@ FakeHost::FakeHost() {
 
 int FakeHost::user_exists(mailfw_session* s, const char* u, size_t ul) {
     FakeHost& f = self(s);
+    ++f.user_exists_calls;
     if (f.user_exists_override >= 0) return f.user_exists_override;
     return f.known_users.count(std::string(u, ul)) ? MAILFW_OK : MAILFW_NOT_FOUND;
 }

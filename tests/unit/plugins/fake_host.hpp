@@ -42,6 +42,7 @@ public:
     std::map<std::pair<std::string, std::string>, std::string> properties;  // (user, name) -> lookup_property
     std::set<std::string> known_users;      // user_exists answers OK for these
     int user_exists_override = -1;          // >= 0: user_exists answers this
+    int user_exists_calls = 0;
     std::string server_hostname = "mx.example.test";  // session_info
 
     // complete_delivery answers, strings copied as the real host does.
