@@ -133,9 +133,10 @@ void SpoolFile::flush_buffer() {
 void SpoolFile::finish() {
     flush_buffer();
     // A reused file keeps the size of the longest message it held: cut it
-    // to this one's, so that a reader sees exactly this message. (Never to
-    // zero: see hollow(). A file left empty was never written.)
-    if (on_disk_ == 0) return;
+    // to this one's, so that a reader sees exactly this message -- to zero
+    // for an empty one (rare, so hollow()'s reason against it does not
+    // matter), which would otherwise read as the last message's size in
+    // NULs.
     if (on_disk_ < slot_.length && ::ftruncate(slot_.fd, static_cast<off_t>(on_disk_)) != 0)
         throw std::system_error(errno, std::generic_category(), "cannot write " + slot_.path);
     slot_.length = on_disk_;

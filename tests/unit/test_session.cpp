@@ -735,6 +735,27 @@ TEST_F(SessionData, DeliveredFileIsReturnPathReceivedAndTheBytesSent) {
     EXPECT_TRUE(Is(c->command("MAIL FROM:<>"), "250 2.1.0 "));
 }
 
+TEST_F(SessionData, AnEmptyMessageAfterALongerOneIsStoredEmpty) {
+    // The second message reuses the first one's spool file.
+    auto c = ehlo();
+    const std::string rcpt = "data-empty@example.test";
+    std::vector<std::string> ids;
+    for (const std::string body : {std::string("Subject: long\r\n\r\n") + std::string(900, 'l') + "\r\n", std::string()}) {
+        EXPECT_TRUE(Is(c->command("MAIL FROM:<sender@example.test>"), "250 2.1.0 "));
+        EXPECT_TRUE(Is(c->command("RCPT TO:<" + rcpt + ">"), "250 2.1.5 "));
+        EXPECT_TRUE(Is(c->command("DATA"), "354 "));
+        c->send(body + ".\r\n");
+        ids.push_back(queue_id(c->reply()));
+        ASSERT_FALSE(ids.back().empty());
+    }
+    auto files = delivered(rcpt);
+    ASSERT_EQ(files.size(), 2u);
+    const auto second = std::find_if(files.begin(), files.end(),
+                                     [&](const std::string& f) { return f.find(" id " + ids[1] + "\r\n") != std::string::npos; });
+    ASSERT_NE(second, files.end());
+    expect_stored(*second, "sender@example.test", rcpt, ids[1], "ESMTP", "");
+}
+
 TEST_F(SessionData, HeloSessionIsStampedSmtp) {
     auto c = connect();
     const std::string rcpt = "data-helo@example.test";

@@ -149,6 +149,25 @@ TEST_F(SpoolTest, ReusedEmptyWhenAllowedAndRemovedOtherwise) {
     EXPECT_EQ(pool().idle(), 0u);
 }
 
+TEST_F(SpoolTest, AnEmptyMessageInAReusedFileReadsAsEmpty) {
+    std::string first;
+    {
+        SpoolFile f(pool(), "Z1");
+        first = f.path();
+        f.append(std::string(3000, 'z'));
+        f.finish();
+        f.allow_reuse();
+    }
+    {
+        SpoolFile f(pool(), "Z2");
+        ASSERT_EQ(f.path(), first);
+        f.finish();  // DATA then "." at once: nothing appended
+        EXPECT_EQ(slurp(f.path()), "") << "not the last message's size in zeros";
+        f.allow_reuse();
+    }
+    EXPECT_EQ(pool().idle(), 1u) << "still reused";
+}
+
 TEST_F(SpoolTest, EmptiedAtOnceWhenTheLastReaderIsDone) {
     std::string path;
     {
