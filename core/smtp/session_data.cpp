@@ -580,9 +580,12 @@ asio::awaitable<Reply> Session::deliver() {
         return std::all_of(t.rcpts.begin(), t.rcpts.end(),
                            [&](const Transaction::Recipient& r) { return deliveries[r.delivery].table.flags & flag; });
     };
+    // A message no delivery reads (a sink), or a small one every delivery
+    // takes from memory, need not reach the file.
+    const std::optional<std::string_view> content =
+        all_deliveries(MAILFW_DELIVERY_READS_CONTENT) ? t.spool->in_memory() : std::nullopt;
     try {
-        // A message no delivery reads (a sink) need not reach the file.
-        if (!all_deliveries(MAILFW_DELIVERY_SPOOL_UNREAD)) t.spool->finish();
+        if (!content && !all_deliveries(MAILFW_DELIVERY_SPOOL_UNREAD)) t.spool->finish();
     } catch (const std::exception& e) {
         log::write(log::Level::error, std::string("spool: ") + e.what(), id_, client_);
         co_return Reply(451, "4.3.0", "Local error storing the message, try again later");
@@ -641,6 +644,7 @@ asio::awaitable<Reply> Session::deliver() {
         m.trace = mailfw::str(trace);
         m.eight_bit = t.eight_bit ? 1u : 0u;
         m.session = this;
+        if (content) m.content = mailfw_str{content->data(), content->size()};
         co_await deliver_to(deliveries[s.delivery], m, s.outcome, spool_copied && i + 1 == shares.size());
         if (!s.outcome.ok()) failed = i;
         names += (names.empty() ? "" : ", ") + deliveries[s.delivery].plugin;

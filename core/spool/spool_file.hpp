@@ -1,5 +1,6 @@
 // A message being received, streamed to a file in the spool directory as
-// it arrives (never held whole in memory). When the message is done with,
+// it arrives; only a small one (up to the 64 KiB buffer) is held whole in
+// memory, and it reaches the file only if some delivery reads the file. When the message is done with,
 // the file goes back to its SpoolPool: emptied and kept for the next
 // message when every delivery said it keeps nothing of it, else removed,
 // so a client that drops mid-DATA leaves nothing behind. The delivery
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +68,12 @@ public:
     void finish();                        // flushes the buffer; the file is complete
                                           // (left out when no delivery reads it)
     uint64_t size() const { return size_; }
+    // The whole message while no byte of it has gone to the file (it fits
+    // the buffer and finish() was not called); nullopt once it has.
+    std::optional<std::string_view> in_memory() const {
+        if (on_disk_ > 0) return std::nullopt;
+        return std::string_view(buffer_);
+    }
     const std::string& path() const { return slot_.path; }
     // Every delivery is done with the file and kept nothing of it.
     void allow_reuse() { reusable_ = true; }

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -61,6 +62,21 @@ int write_all(int fd, const char* p, size_t n) {
     return 0;
 }
 
+// 0 or errno: `a` then `b`, in one system call when the kernel takes both.
+int write_both(int fd, std::string_view a, std::string_view b) {
+    iovec parts[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
+    ssize_t w;
+    do w = ::writev(fd, parts, 2);
+    while (w < 0 && errno == EINTR);
+    if (w < 0) return errno;
+    const size_t done = static_cast<size_t>(w);
+    if (done < a.size()) {
+        if (const int e = write_all(fd, a.data() + done, a.size() - done)) return e;
+        return write_all(fd, b.data(), b.size());
+    }
+    return write_all(fd, b.data() + (done - a.size()), b.size() - (done - a.size()));
+}
+
 // 0 or errno: mkdir that accepts an existing entry; `created` tells which.
 int make_directory(const std::string& path, bool& created) {
     created = ::mkdir(path.c_str(), 0700) == 0;
@@ -91,9 +107,13 @@ public:
         : root_(root), sync_(sync), host_(host), env_(env), deferred_(sync ? deferred : nullptr), known_(known) {}
 
     std::optional<Failure> run() {
-        Fd spool(::open(env_.spool_path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (spool.fd < 0) return io_failure("cannot read the spool file", env_.spool_path, errno);
-        buffer_ = std::make_unique<char[]>(chunk_size);
+        // The host's copy in memory when it has one, else the spool file.
+        Fd spool(-1);
+        if (!env_.content) {
+            spool.fd = ::open(env_.spool_path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (spool.fd < 0) return io_failure("cannot read the spool file", env_.spool_path, errno);
+            buffer_ = std::make_unique<char[]>(chunk_size);
+        }
 
         // One copy per distinct mailbox: a repeated RCPT is one delivery.
         std::set<std::string_view> seen;
@@ -149,9 +169,14 @@ private:
         head += env_.mail_from;
         head += ">\r\n";
         head += env_.trace;
-        if (const int e = write_all(out.fd, head.data(), head.size()))
-            return io_failure("cannot write to maildir", tmp, e);
-        if (auto failure = copy_spool(spool_fd, out.fd, tmp)) return failure;
+        if (env_.content) {
+            if (const int e = write_both(out.fd, head, *env_.content))
+                return io_failure("cannot write to maildir", tmp, e);
+        } else {
+            if (const int e = write_all(out.fd, head.data(), head.size()))
+                return io_failure("cannot write to maildir", tmp, e);
+            if (auto failure = copy_spool(spool_fd, out.fd, tmp)) return failure;
+        }
         if (!deferred_ && sync_ && ::fsync(out.fd) != 0) return io_failure("cannot write to maildir", tmp, errno);
 
         const std::string fin = copy.new_path();

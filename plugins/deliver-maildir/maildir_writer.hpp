@@ -21,6 +21,7 @@ struct Envelope {
     std::string_view trace;                 // Received: header, CRLF included
     std::string spool_path;                 // the message exactly as received
     std::vector<std::string_view> mailboxes;
+    std::optional<std::string_view> content;  // the spool's bytes, when the host has them in memory
 };
 
 struct Failure {

@@ -102,7 +102,8 @@ struct Instance : mailfw::PluginInstance {
         for (size_t i = 0; i < m.rcpt_count; ++i)
             mailboxes.push_back(mailfw::deliver_maildir::mailbox_for(mailfw::view(m.rcpts[i])));
         Envelope envelope{mailfw::view(m.mail_from), mailfw::view(m.trace),
-                          std::string(mailfw::view(m.spool_path)), {}};
+                          std::string(mailfw::view(m.spool_path)), {}, std::nullopt};
+        if (m.content.ptr) envelope.content = mailfw::view(m.content);
         for (const auto& box : mailboxes) envelope.mailboxes.push_back(box);
 
         const std::string id(mailfw::view(m.id));
@@ -224,8 +225,9 @@ constexpr mailfw_config_key keys[] = {
 };
 
 constexpr mailfw_delivery delivery = mailfw::delivery_table<Instance>(
-    // deliver() copies the spool into every mailbox before it returns.
-    MAILFW_DELIVERY_BLOCKING | MAILFW_DELIVERY_SPOOL_COPIED);
+    // deliver() copies the message (from memory when the host has it there)
+    // into every mailbox before it returns.
+    MAILFW_DELIVERY_BLOCKING | MAILFW_DELIVERY_SPOOL_COPIED | MAILFW_DELIVERY_READS_CONTENT);
 
 constexpr mailfw_plugin make_descriptor() {
     mailfw_plugin p = mailfw::plugin_descriptor<Instance>(

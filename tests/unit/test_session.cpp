@@ -756,6 +756,31 @@ TEST_F(SessionData, AnEmptyMessageAfterALongerOneIsStoredEmpty) {
     expect_stored(*second, "sender@example.test", rcpt, ids[1], "ESMTP", "");
 }
 
+TEST_F(SessionData, ASmallMessageTakenFromMemoryNeverReachesTheSpoolFile) {
+    // deliver-maildir reads the host's copy in memory (ABI 1.4,
+    // READS_CONTENT). Had the file been written, finish() would have cut it
+    // to the message's size, which hollowing it afterwards keeps.
+    auto c = ehlo();
+    const std::string rcpt = "data-memory@example.test";
+    std::string wire = "Subject: memory\r\n\r\n";
+    for (int i = 0; i < 5; ++i) wire += std::string(857, 'm') + "\r\n";  // 4314 bytes: no other test's size
+    EXPECT_TRUE(Is(c->command("MAIL FROM:<sender@example.test>"), "250 2.1.0 "));
+    EXPECT_TRUE(Is(c->command("RCPT TO:<" + rcpt + ">"), "250 2.1.5 "));
+    EXPECT_TRUE(Is(c->command("DATA"), "354 "));
+    c->send(wire + ".\r\n");
+    const std::string id = queue_id(c->reply());
+    ASSERT_FALSE(id.empty());
+    auto files = delivered(rcpt);
+    ASSERT_EQ(files.size(), 1u);
+    expect_stored(files[0], "sender@example.test", rcpt, id, "ESMTP", wire);
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(spool(), ec)) {
+        struct stat st {};
+        ASSERT_EQ(::stat(e.path().c_str(), &st), 0);
+        EXPECT_NE(static_cast<size_t>(st.st_size), wire.size()) << e.path() << " held the message";
+    }
+}
+
 TEST_F(SessionData, HeloSessionIsStampedSmtp) {
     auto c = connect();
     const std::string rcpt = "data-helo@example.test";

@@ -683,6 +683,11 @@ typedef struct mailfw_message {
     uint32_t eight_bit;        /* BODY=8BITMIME was given */
     mailfw_session *session;   /* valid for host->session_info during the
                                   call, NULL when redelivering later */
+    mailfw_str content;        /* (1.4) the message itself, when the host
+                                  still holds it in memory (small ones):
+                                  the bytes the spool file would hold;
+                                  ptr NULL when only the file has them.
+                                  Lives as long as the spool file. */
 } mailfw_message;
 
 /* Which thread calls deliver() and claim_rcpt(): with
@@ -709,6 +714,13 @@ typedef struct mailfw_message {
  * the file (spool_path may then name an empty or partial file). Set
  * SPOOL_COPIED with it: the file is reused as for that flag. */
 #define MAILFW_DELIVERY_SPOOL_UNREAD 0x8u
+/* (1.4) deliver() reads the message from `content` whenever its ptr is set
+ * and from the spool file only otherwise; discard() never reads the spool.
+ * When every delivery of a message says so and the host holds the message
+ * in memory (up to 64 KiB), it does not write it to the file at all: a
+ * write, and the work of emptying the file again, less per message; the
+ * plugin saves an open and the reads. */
+#define MAILFW_DELIVERY_READS_CONTENT 0x10u
 
 /* Routing. Several deliveries may be loaded. At RCPT the host asks each, in
  * load order, through claim_rcpt(); the first that claims or refuses the

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace {
@@ -42,6 +43,7 @@ struct DeliverAbi : ::testing::Test {
     std::string trace = "Received: from c.example (c.example [192.0.2.1])\r\n\tby mx; Mon, 1 Jan 2024 00:00:00 +0000\r\n";
     std::vector<std::string> rcpt_store;
     std::vector<mailfw_str> rcpts;
+    std::optional<std::string> content;  // (1.4) the message in memory, passed as m.content
 
     void SetUp() override {
         std::ofstream(spool, std::ios::binary) << body;
@@ -67,6 +69,7 @@ struct DeliverAbi : ::testing::Test {
         m.spool_path = {spool.c_str(), spool.size()};
         m.size = body.size();
         m.trace = {trace.data(), trace.size()};
+        if (content) m.content = {content->data(), content->size()};
         mailfw_delivery_result result{};
         result.struct_size = sizeof result;
         int r = plugin.descriptor().delivery->deliver(instance, &m, &result, host.completion());
@@ -115,7 +118,7 @@ TEST_F(DeliverAbi, Descriptor) {
     const mailfw_plugin& d = plugin.descriptor();
     EXPECT_STREQ(d.name, "deliver-maildir");
     ASSERT_NE(d.delivery, nullptr);
-    EXPECT_EQ(d.delivery->flags, MAILFW_DELIVERY_BLOCKING | MAILFW_DELIVERY_SPOOL_COPIED);
+    EXPECT_EQ(d.delivery->flags, MAILFW_DELIVERY_BLOCKING | MAILFW_DELIVERY_SPOOL_COPIED | MAILFW_DELIVERY_READS_CONTENT);
     ASSERT_EQ(d.key_count, 4u);
     EXPECT_STREQ(d.keys[2].name, "domains");
     EXPECT_EQ(d.keys[2].flags & MAILFW_KEY_MULTI, MAILFW_KEY_MULTI);
@@ -146,6 +149,26 @@ TEST_F(DeliverAbi, DurableCopiesAreByteIdentical) {
         EXPECT_EQ(read_file(fresh[0]), "Return-Path: <a@example.org>\r\n" + trace + body);
         EXPECT_TRUE(files_in(box(who) / "tmp").empty());
     }
+}
+
+TEST_F(DeliverAbi, TheMessageInMemoryIsUsedAndTheSpoolFileNotOpened) {
+    // The host kept a small message in memory and never wrote the file.
+    fs::remove(spool);
+    content = "Subject: from memory\r\n\r\nbody\r\n";
+    int rc = 0;
+    deliver({"alice@example.org", "bob@example.org"}, &rc);
+    EXPECT_EQ(rc, MAILFW_DELIVERY_DURABLE);
+    for (const char* who : {"alice@example.org", "bob@example.org"}) {
+        const auto fresh = files_in(box(who) / "new");
+        ASSERT_EQ(fresh.size(), 1u);
+        EXPECT_EQ(read_file(fresh[0]), "Return-Path: <a@example.org>\r\n" + trace + *content);
+    }
+    content = "";  // an empty message is content too (ptr set, length 0)
+    deliver({"carol@example.org"}, &rc);
+    EXPECT_EQ(rc, MAILFW_DELIVERY_DURABLE);
+    const auto fresh = files_in(box("carol@example.org") / "new");
+    ASSERT_EQ(fresh.size(), 1u);
+    EXPECT_EQ(read_file(fresh[0]), "Return-Path: <a@example.org>\r\n" + trace);
 }
 
 TEST_F(DeliverAbi, FailureAtTheSecondRecipientLeavesNothing) {
