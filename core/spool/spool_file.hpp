@@ -1,9 +1,10 @@
 // A message being received, streamed to a file in the spool directory as
 // it arrives; only a small one (up to the 64 KiB buffer) is held whole in
-// memory, and it reaches the file only if some delivery reads the file. When the message is done with,
-// the file goes back to its SpoolPool: emptied and kept for the next
-// message when every delivery said it keeps nothing of it, else removed,
-// so a client that drops mid-DATA leaves nothing behind. The delivery
+// memory, and it reaches the file only if some delivery reads the file.
+// When the message is done with, the file goes back to its SpoolPool:
+// emptied and kept for the next message when every delivery said it keeps
+// nothing of it, else removed, so a client that drops mid-DATA leaves
+// nothing behind. The delivery
 // plugin makes its own durable copy before the 250. It is written from the
 // network thread and never fsync'd: page-cache writes only.
 #pragma once
